@@ -1,0 +1,54 @@
+/* cli.h - what the roster command's files share. */
+#ifndef ROSTER_CLI_H
+#define ROSTER_CLI_H
+
+#include "roster.h"
+
+#include <jansson.h>
+#include <stdio.h>
+
+/* Exit codes: the contract with scripts. */
+enum { EXIT_OK = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2 };
+
+struct cli {
+	const char *config_path; /* --config, else $ROSTER_CONFIG, else default */
+	bool json;               /* --json */
+	struct roster_config *cfg;
+	struct roster_db *db;
+};
+
+struct command {
+	const char *noun, *verb;
+	int (*run)(struct cli *c, int argc, char **argv);
+	const char *usage;   /* options after "roster NOUN VERB" */
+	const char *summary;
+	bool writes;         /* needs root; opens the database to create it */
+};
+
+extern const struct command user_commands[], role_commands[], db_commands[];
+
+/* main.c */
+int cli_open(struct cli *c, bool writes) __attribute__((warn_unused_result));
+int cli_fail(struct cli *c, int r);      /* prints the db's reason, returns 1 */
+int cli_usage(const struct command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* getopt_long over argv with "--help" handled; returns the option or -1. */
+void cli_nscd_invalidate(void);
+
+/* output.c */
+struct table;
+struct table *table_new(int ncols, ...);
+void table_row(struct table *t, ...);
+void table_print(struct table *t, FILE *f);
+void json_print(json_t *j); /* and decrefs it */
+json_t *json_str_or_null(const char *s);
+json_t *json_time(int64_t t);
+json_t *json_date(int64_t days);
+json_t *json_strv(char *const *v);
+void print_field(const char *label, const char *value);
+
+/* prompt.c: a password from a terminal, asked twice, or from stdin */
+int password_from_stdin(char *out, size_t outlen) __attribute__((warn_unused_result));
+int password_prompt_twice(char *out, size_t outlen, bool allow_empty) __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,192 @@
+/* main.c - the roster command: global options, dispatch, error edges.
+ *
+ * This is the one place that turns library errors into messages and exit
+ * codes: 0 done, 1 refused or failed, 2 usage.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const struct command *const tables[] = { user_commands, role_commands, db_commands };
+
+int cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("roster: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_REFUSED;
+}
+
+int cli_usage(const struct command *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("roster: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nusage: roster %s %s %s\n", cmd->noun, cmd->verb, cmd->usage);
+	return EXIT_USAGE;
+}
+
+int cli_fail(struct cli *c, int r)
+{
+	const char *why = c->db ? roster_db_error(c->db) : "";
+
+	return cli_error("%s", *why ? why : strerror(-r));
+}
+
+int cli_open(struct cli *c, bool writes)
+{
+	int r;
+
+	if (writes && geteuid() != 0)
+		return cli_error("this command changes accounts: run it as root");
+	r = roster_db_open(c->cfg, writes ? ROSTER_OPEN_CREATE : 0, &c->db);
+	if (r < 0)
+		return cli_fail(c, r);
+	return 0;
+}
+
+/* nscd would otherwise answer from its cache for up to its positive TTL. */
+void cli_nscd_invalidate(void)
+{
+	static const char *const dbs[] = { "passwd", "group" };
+	struct stat st;
+
+	if (stat("/var/run/nscd/socket", &st) < 0 || access("/usr/sbin/nscd", X_OK) < 0)
+		return;
+	for (size_t i = 0; i < 2; i++) {
+		pid_t pid = fork();
+		int status;
+
+		if (pid == 0) {
+			execl("/usr/sbin/nscd", "nscd", "-i", dbs[i], (char *)NULL);
+			_exit(127);
+		}
+		if (pid > 0)
+			waitpid(pid, &status, 0);
+	}
+}
+
+static void print_help(FILE *f)
+{
+	fprintf(f, "usage: roster [--json] [--config FILE] COMMAND ...\n\n"
+		   "Manages the accounts that roster serves to NSS and PAM.\n\ncommands:\n");
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
+		for (const struct command *c = tables[t]; c->noun; c++)
+			fprintf(f, "  %-4s %-8s %s\n", c->noun, c->verb, c->summary);
+	fprintf(f, "\nglobal options (before or after the command):\n"
+		   "  --json          machine-readable output\n"
+		   "  --config FILE   configuration file (default: $ROSTER_CONFIG or %s)\n"
+		   "  --help          this text; 'roster NOUN VERB --help' for one command\n"
+		   "  --version       the version\n",
+		roster_config_default_path());
+}
+
+static void print_command_help(const struct command *cmd)
+{
+	printf("usage: roster %s %s %s\n\n%s\n", cmd->noun, cmd->verb, cmd->usage, cmd->summary);
+}
+
+/* Takes --json and --config out of argv wherever they stand, before the
+ * command's own options are parsed.  "--" ends the scan. */
+static int take_globals(struct cli *c, int *argc, char **argv)
+{
+	int o = 1;
+
+	for (int i = 1; i < *argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			while (i < *argc)
+				argv[o++] = argv[i++];
+			break;
+		}
+		if (strcmp(argv[i], "--json") == 0)
+			c->json = true;
+		else if (strcmp(argv[i], "--config") == 0) {
+			if (i + 1 >= *argc) {
+				fprintf(stderr, "roster: --config needs a file name\n");
+				return -1;
+			}
+			c->config_path = argv[++i];
+		} else if (strncmp(argv[i], "--config=", 9) == 0)
+			c->config_path = argv[i] + 9;
+		else
+			argv[o++] = argv[i];
+	}
+	argv[o] = NULL;
+	*argc = o;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c = { 0 };
+	const struct command *cmd = NULL;
+	int r;
+
+	/* Files we create hold accounts: nothing for group or others by default. */
+	umask(022);
+	if (take_globals(&c, &argc, argv) < 0)
+		return EXIT_USAGE;
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		print_help(argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("roster %s\n", ROSTER_VERSION);
+		return EXIT_OK;
+	}
+	for (size_t t = 0; !cmd && t < sizeof(tables) / sizeof(tables[0]); t++)
+		for (const struct command *k = tables[t]; k->noun; k++)
+			if (strcmp(k->noun, argv[1]) == 0 && argc > 2 && strcmp(k->verb, argv[2]) == 0) {
+				cmd = k;
+				break;
+			}
+	if (!cmd) {
+		bool noun = false;
+
+		for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
+			noun = noun || strcmp(tables[t][0].noun, argv[1]) == 0;
+		if (noun) {
+			fprintf(stderr, "roster: %s needs one of these commands:\n", argv[1]);
+			for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
+				for (const struct command *k = tables[t]; k->noun; k++)
+					if (strcmp(k->noun, argv[1]) == 0)
+						fprintf(stderr, "  roster %s %s %s\n", k->noun, k->verb, k->usage);
+		} else
+			fprintf(stderr, "roster: unknown command '%s'; see roster --help\n", argv[1]);
+		return EXIT_USAGE;
+	}
+	for (int i = 3; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			print_command_help(cmd);
+			return EXIT_OK;
+		}
+	/* tdb would honour this and skip fsync on the accounts database. */
+	unsetenv("TDB_NO_FSYNC");
+	r = roster_config_load(c.config_path, &c.cfg);
+	if (r < 0)
+		return cli_error("cannot load the configuration: %s",
+				 *roster_config_error() ? roster_config_error() : strerror(-r));
+	/* The command sees argv from its verb on, so getopt starts after it. */
+	r = cmd->run(&c, argc - 2, argv + 2);
+	roster_db_close(c.db);
+	roster_config_free(c.cfg);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "roster: cannot write the output: %s\n", strerror(errno));
+		return EXIT_REFUSED;
+	}
+	return r;
+}

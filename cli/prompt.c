@@ -1,0 +1,88 @@
+/* prompt.c - reading a password without it ever touching argv.
+ *
+ * MUST: the terminal's echo is restored on every path; buffers holding a
+ * password are wiped by the caller with roster_wipe().
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+/* Reads one line from fd into out (without the newline).  -E2BIG when the
+ * line does not fit: a truncated password would be a different password. */
+static int read_line(int fd, char *out, size_t outlen)
+{
+	size_t n = 0;
+	char ch;
+
+	for (;;) {
+		ssize_t k = read(fd, &ch, 1);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		if (k == 0 || ch == '\n')
+			break;
+		if (n + 1 >= outlen) {
+			/* drain the rest of the line so nothing is left for a shell */
+			while ((k = read(fd, &ch, 1)) > 0 && ch != '\n')
+				;
+			ch = 0;
+			roster_wipe(out, outlen);
+			return -E2BIG;
+		}
+		out[n++] = ch;
+	}
+	if (n > 0 && out[n - 1] == '\r')
+		n--;
+	out[n] = '\0';
+	ch = 0;
+	return 0;
+}
+
+int password_from_stdin(char *out, size_t outlen)
+{
+	return read_line(STDIN_FILENO, out, outlen);
+}
+
+static int ask(int fd, const char *prompt, char *out, size_t outlen)
+{
+	struct termios old, noecho;
+	int r;
+
+	if (tcgetattr(fd, &old) < 0)
+		return -errno;
+	noecho = old;
+	noecho.c_lflag &= (tcflag_t)~(ECHO | ECHONL);
+	noecho.c_lflag |= ICANON;
+	if (write(fd, prompt, strlen(prompt)) < 0 || tcsetattr(fd, TCSAFLUSH, &noecho) < 0)
+		return -errno;
+	r = read_line(fd, out, outlen);
+	tcsetattr(fd, TCSAFLUSH, &old);
+	if (write(fd, "\n", 1) < 0 && r == 0)
+		r = -errno;
+	return r;
+}
+
+int password_prompt_twice(char *out, size_t outlen, bool allow_empty)
+{
+	char again[ROSTER_PASSWORD_MAX + 2];
+	int fd = STDIN_FILENO, r;
+
+	r = ask(fd, allow_empty ? "New password (empty for none): " : "New password: ", out, outlen);
+	if (r == 0 && !*out && allow_empty)
+		return 0;
+	if (r == 0)
+		r = ask(fd, "Retype new password: ", again, sizeof(again));
+	if (r == 0 && strcmp(out, again) != 0)
+		r = -EKEYREJECTED;
+	roster_wipe(again, sizeof(again));
+	if (r < 0)
+		roster_wipe(out, outlen);
+	return r;
+}

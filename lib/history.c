@@ -1,0 +1,240 @@
+/* history.c - the audit log: who changed what, when, from what to what.
+ *
+ * Events are ev/SEQ with one global sequence.  Each stores the BLAKE2b
+ * hash of the previous event's encoding, and meta/ev_hash holds the hash of
+ * the last one, so an edited, removed or truncated event breaks the chain
+ * and roster db check names it.  hix/SUBJECT lists the sequence numbers of
+ * one user's or role's events, so "user history" is not a full scan.
+ *
+ * MUST: secret fields (password hashes, codes) are recorded by name only.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void changes_add(struct changes *c, const char *field, const char *old_value, const char *new_value)
+{
+	struct roster_change *ch;
+
+	if (c->err)
+		return;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 8;
+		struct roster_change *v = realloc(c->v, cap * sizeof(*v));
+
+		if (!v) {
+			c->err = -ENOMEM;
+			return;
+		}
+		c->v = v;
+		c->cap = cap;
+	}
+	ch = &c->v[c->n];
+	memset(ch, 0, sizeof(*ch));
+	ch->field = strdup(field);
+	ch->old_value = xstrdup_or_null(old_value);
+	ch->new_value = xstrdup_or_null(new_value);
+	c->n++;
+	if (!ch->field || (old_value && !ch->old_value) || (new_value && !ch->new_value))
+		c->err = -ENOMEM;
+}
+
+void changes_secret(struct changes *c, const char *field)
+{
+	changes_add(c, field, NULL, NULL);
+	if (!c->err)
+		c->v[c->n - 1].secret = true;
+}
+
+void changes_free(struct changes *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->v[i].field);
+		free(c->v[i].old_value);
+		free(c->v[i].new_value);
+	}
+	free(c->v);
+	memset(c, 0, sizeof(*c));
+}
+
+static void key_event(char out[KEY_MAX], uint64_t seq)
+{
+	snprintf(out, KEY_MAX, "ev/%llu", (unsigned long long)seq);
+}
+
+static void key_hix(char out[KEY_MAX], const char *subject)
+{
+	snprintf(out, KEY_MAX, "hix/%s", subject);
+}
+
+int history_append(struct roster_db *db, const char *action, const char *subject, struct changes *c)
+{
+	struct roster_event e = { 0 };
+	struct buf b = { 0 };
+	unsigned char h[32] = { 0 };
+	char key[KEY_MAX];
+	TDB_DATA d, idx;
+	uint64_t seq = 0;
+	int r;
+
+	if (c->err)
+		return c->err;
+	r = db_get_u64(db, "meta/ev_seq", &seq);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	r = db_fetch(db, "meta/ev_hash", &d);
+	if (r == 0) {
+		if (d.dsize == sizeof(h))
+			memcpy(h, d.dptr, sizeof(h));
+		free(d.dptr);
+	}
+	e.seq = seq + 1;
+	e.time = db->now;
+	e.actor = db->actor;
+	e.action = (char *)action;
+	e.subject = (char *)subject;
+	e.changes = c->v;
+	e.nchanges = c->n;
+	memcpy(e.prev_hash, h, sizeof(h));
+	r = codec_event_encode(&e, &b);
+	if (r < 0)
+		goto out;
+	crypto_generichash(h, sizeof(h), b.p, b.len, NULL, 0);
+	key_event(key, e.seq);
+	r = db_store(db, key, b.p, b.len) ?: db_put_u64(db, "meta/ev_seq", e.seq) ?:
+	    db_store(db, "meta/ev_hash", h, sizeof(h));
+	if (r < 0)
+		goto out;
+	/* Append the sequence number to the subject's own list. */
+	key_hix(key, subject);
+	r = db_fetch(db, key, &idx);
+	if (r == -ENOENT) {
+		idx.dptr = NULL;
+		idx.dsize = 0;
+		r = 0;
+	}
+	if (r == 0) {
+		struct buf nb = { 0 };
+
+		buf_put(&nb, idx.dptr, idx.dsize);
+		buf_put(&nb, &e.seq, sizeof(e.seq));
+		r = nb.err ?: db_store(db, key, nb.p, nb.len);
+		buf_free(&nb);
+		free(idx.dptr);
+	}
+out:
+	buf_free(&b);
+	return r;
+}
+
+static int load_event(struct roster_db *db, uint64_t seq, struct roster_event **e, TDB_DATA *raw)
+{
+	char key[KEY_MAX];
+	TDB_DATA d;
+	int r;
+
+	key_event(key, seq);
+	r = db_fetch(db, key, &d);
+	if (r < 0)
+		return r;
+	r = codec_event_decode(d.dptr, d.dsize, e);
+	if (raw && r == 0)
+		*raw = d;
+	else
+		free(d.dptr);
+	return r;
+}
+
+int roster_history_foreach(struct roster_db *db, const char *subject, roster_event_fn fn, void *priv)
+{
+	uint64_t last = 0, *seqs = NULL;
+	size_t n = 0;
+	char key[KEY_MAX];
+	TDB_DATA d = { 0 };
+	int r = 0;
+
+	if (subject) {
+		key_hix(key, subject);
+		r = db_fetch(db, key, &d);
+		if (r == -ENOENT)
+			return 0;
+		if (r < 0)
+			return r;
+		n = d.dsize / sizeof(uint64_t);
+		seqs = (uint64_t *)d.dptr; /* tdb_fetch memory is malloc-aligned */
+	} else if ((r = db_get_u64(db, "meta/ev_seq", &last)) < 0)
+		return r == -ENOENT ? 0 : r;
+	for (uint64_t i = 0; r == 0 && i < (subject ? n : last); i++) {
+		struct roster_event *e = NULL;
+		uint64_t seq = subject ? seqs[i] : i + 1;
+
+		r = load_event(db, seq, &e, NULL);
+		if (r < 0)
+			r = db_fail(db, r, "history event %llu is %s; run roster db check",
+				    (unsigned long long)seq, r == -ENOENT ? "missing" : "damaged");
+		else
+			r = fn(e, priv);
+		roster_event_free(e);
+	}
+	free(d.dptr);
+	return r;
+}
+
+int history_verify(struct roster_db *db, roster_problem_fn fn, void *priv, unsigned *events,
+		   unsigned *problems)
+{
+	unsigned char h[32] = { 0 }, want[32];
+	uint64_t last = 0;
+	char msg[160];
+	TDB_DATA d;
+	int r;
+
+	r = db_get_u64(db, "meta/ev_seq", &last);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	for (uint64_t seq = 1; seq <= last; seq++) {
+		struct roster_event *e = NULL;
+		TDB_DATA raw = { 0 };
+
+		r = load_event(db, seq, &e, &raw);
+		if (r < 0) {
+			snprintf(msg, sizeof(msg), "history event %llu is %s", (unsigned long long)seq,
+				 r == -ENOENT ? "missing (deleted)" : "damaged");
+			fn(msg, priv);
+			(*problems)++;
+			memset(h, 0, sizeof(h));
+			continue;
+		}
+		(*events)++;
+		if (e->seq != seq || sodium_memcmp(e->prev_hash, h, sizeof(h)) != 0) {
+			snprintf(msg, sizeof(msg),
+				 "history event %llu (%s %s by %s) does not follow from event %llu: "
+				 "one of them was edited",
+				 (unsigned long long)seq, e->action, e->subject, e->actor,
+				 (unsigned long long)seq - 1);
+			fn(msg, priv);
+			(*problems)++;
+		}
+		crypto_generichash(h, sizeof(h), raw.dptr, raw.dsize, NULL, 0);
+		free(raw.dptr);
+		roster_event_free(e);
+	}
+	if (db_fetch(db, "meta/ev_hash", &d) == 0) {
+		bool ok = d.dsize == sizeof(want) && sodium_memcmp(d.dptr, h, sizeof(h)) == 0;
+
+		free(d.dptr);
+		if (!ok) {
+			snprintf(msg, sizeof(msg), "the last history event (%llu) was edited",
+				 (unsigned long long)last);
+			fn(msg, priv);
+			(*problems)++;
+		}
+	}
+	return 0;
+}

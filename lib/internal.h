@@ -1,0 +1,117 @@
+/* internal.h - what the files of lib/ share and nobody else sees. */
+#ifndef ROSTER_INTERNAL_H
+#define ROSTER_INTERNAL_H
+
+#include "roster.h"
+
+#include <stdarg.h>
+#include <tdb.h>
+
+#define MUST_CHECK ROSTER_MUST_CHECK
+
+/* ---- a growable byte buffer; an allocation failure sticks in .err ---- */
+struct buf {
+	unsigned char *p;
+	size_t len, cap;
+	int err;
+};
+void buf_put(struct buf *b, const void *p, size_t n);
+void buf_u32(struct buf *b, uint32_t v);
+void buf_free(struct buf *b);
+
+/* ---- strings ---- */
+char *xstrdup_or_null(const char *s);
+int strv_add(char ***v, const char *s) MUST_CHECK; /* keeps it sorted, no dups */
+int strv_remove(char **v, const char *s);           /* 1 if removed */
+bool strv_contains(char *const *v, const char *s);
+char **strv_copy(char *const *v);
+bool str_eq(const char *a, const char *b); /* NULL-safe */
+int64_t roster_now(void);
+
+/* ---- record codec (codec.c) ---- */
+int codec_user_encode(const struct roster_user *u, struct buf *out) MUST_CHECK;
+int codec_user_decode(const void *p, size_t n, struct roster_user **out) MUST_CHECK;
+int codec_role_encode(const struct roster_role *r, struct buf *out) MUST_CHECK;
+int codec_role_decode(const void *p, size_t n, struct roster_role **out) MUST_CHECK;
+int codec_event_encode(const struct roster_event *e, struct buf *out) MUST_CHECK;
+int codec_event_decode(const void *p, size_t n, struct roster_event **out) MUST_CHECK;
+int codec_strv_encode(char *const *v, struct buf *out) MUST_CHECK;
+int codec_strv_decode(const void *p, size_t n, char ***out) MUST_CHECK;
+
+/* ---- the system's own files, read directly, never through NSS (sysdb.c) ---- */
+int sysdb_has_user(const struct roster_config *cfg, const char *name, uint32_t uid) MUST_CHECK;
+int sysdb_has_group(const struct roster_config *cfg, const char *name, uint32_t gid) MUST_CHECK;
+int sysdb_group_gid(const struct roster_config *cfg, const char *name, uint32_t *gid) MUST_CHECK;
+int sysdb_shell_ok(const struct roster_config *cfg, const char *shell) MUST_CHECK;
+
+/* ---- the database handle (store.c) ---- */
+struct roster_db {
+	const struct roster_config *cfg;
+	struct tdb_context *tdb;
+	int lock_fd;
+	bool in_txn;   /* a tdb transaction is open */
+	bool locked;   /* we hold the writers' flock */
+	bool all_shards; /* write every view shard at commit (a new database) */
+	char *actor;
+	int64_t now;
+	char **touched; /* view keys (kind + body) to rewrite at commit */
+	char err[512];
+};
+
+int db_fail(struct roster_db *db, int r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int db_fetch(struct roster_db *db, const char *key, TDB_DATA *out) MUST_CHECK;
+int db_store(struct roster_db *db, const char *key, const void *p, size_t n) MUST_CHECK;
+int db_delete(struct roster_db *db, const char *key) MUST_CHECK;
+bool db_exists(struct roster_db *db, const char *key);
+int db_get_u64(struct roster_db *db, const char *key, uint64_t *v) MUST_CHECK;
+int db_put_u64(struct roster_db *db, const char *key, uint64_t v) MUST_CHECK;
+int db_require_txn(struct roster_db *db) MUST_CHECK;
+/* Marks every view key of a user (by name and uid, and its private group by
+ * name and gid) or of a role (by name and gid) for rewriting at commit. */
+int touch_user(struct roster_db *db, const struct roster_user *u) MUST_CHECK;
+int touch_role(struct roster_db *db, const char *name, uint32_t gid) MUST_CHECK;
+int store_commit_tdb(struct roster_db *db) MUST_CHECK;
+int store_lock(struct roster_db *db) MUST_CHECK; /* the writers' flock */
+void store_unlock(struct roster_db *db);
+
+/* key builders: "user/alice", "uid/70001", ... */
+#define KEY_MAX (16 + ROSTER_EMAIL_MAX)
+void key_user(char out[KEY_MAX], const char *name);
+void key_role(char out[KEY_MAX], const char *name);
+void key_members(char out[KEY_MAX], const char *role);
+void key_uid(char out[KEY_MAX], uint32_t uid);
+void key_gid(char out[KEY_MAX], uint32_t gid);
+void key_email(char out[KEY_MAX], const char *email);
+
+int user_load(struct roster_db *db, const char *name, struct roster_user **out) MUST_CHECK;
+int user_store(struct roster_db *db, const struct roster_user *u) MUST_CHECK;
+int role_load(struct roster_db *db, const char *name, struct roster_role **out) MUST_CHECK;
+int members_load(struct roster_db *db, const char *role, char ***out) MUST_CHECK;
+int members_store(struct roster_db *db, const char *role, char *const *m) MUST_CHECK;
+/* Allocates the next never-used id in the configured range, free in the
+ * system files for both uid and gid when want_group. */
+int ids_allocate(struct roster_db *db, bool want_group, uint32_t *id) MUST_CHECK;
+
+/* ---- history (history.c) ---- */
+struct changes {
+	struct roster_change *v;
+	size_t n, cap;
+	int err;
+};
+void changes_add(struct changes *c, const char *field, const char *old_value,
+		 const char *new_value);
+void changes_secret(struct changes *c, const char *field);
+void changes_free(struct changes *c);
+int history_append(struct roster_db *db, const char *action, const char *subject,
+		   struct changes *c) MUST_CHECK;
+int history_verify(struct roster_db *db, roster_problem_fn fn, void *priv,
+		   unsigned *events, unsigned *problems) MUST_CHECK;
+
+/* ---- the view, writer side (view_write.c) ---- */
+int view_update_touched(struct roster_db *db, uint64_t generation) MUST_CHECK;
+int view_read_stamp(const char *dbdir, uint64_t *gen) MUST_CHECK;
+int view_compare(struct roster_db *db, roster_problem_fn fn, void *priv,
+		 unsigned *problems) MUST_CHECK;
+
+#endif

@@ -1,0 +1,433 @@
+/* store.c - accounts.tdb: opening it safely, transactions, and the commit
+ * protocol that keeps the NSS view in step with it.
+ *
+ * MUST rules:
+ *  1. accounts.tdb is opened O_NOFOLLOW|O_CLOEXEC and refused unless it is a
+ *     regular file owned by us (root) with no group or other access.
+ *  2. Writers serialize on an flock(2) of roster.lock held from begin until
+ *     the view is updated, so "commit, then view, then stamp" is one critical
+ *     section: two admins never interleave view writes.
+ *  3. A change is committed as: build the new view shards in temp files and
+ *     fsync them (a full disk fails here, before anything is committed);
+ *     commit the tdb transaction; rename the shards into place; write the
+ *     generation stamp.  A crash after the commit leaves stamp != generation,
+ *     and the next writer (or db check --repair) rebuilds the whole view.
+ */
+#include "internal.h"
+#include "view.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define ACCOUNTS "accounts.tdb"
+#define LOCKFILE "roster.lock"
+#define DB_VERSION 1
+
+int db_fail(struct roster_db *db, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(db->err, sizeof(db->err), fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+const char *roster_db_error(const struct roster_db *db)
+{
+	return db->err;
+}
+
+const struct roster_config *roster_db_config(const struct roster_db *db)
+{
+	return db->cfg;
+}
+
+static TDB_DATA tkey(const char *key)
+{
+	return (TDB_DATA){ (unsigned char *)key, strlen(key) };
+}
+
+static int tdb_errno(struct roster_db *db)
+{
+	switch (tdb_error(db->tdb)) {
+	case TDB_ERR_NOEXIST: return -ENOENT;
+	case TDB_ERR_EXISTS: return -EEXIST;
+	case TDB_ERR_OOM: return -ENOMEM;
+	case TDB_ERR_CORRUPT: return -EBADMSG;
+	case TDB_ERR_LOCK: return -ENOLCK;
+	case TDB_ERR_RDONLY: return -EROFS;
+	default: return errno ? -errno : -EIO;
+	}
+}
+
+int db_fetch(struct roster_db *db, const char *key, TDB_DATA *out)
+{
+	*out = tdb_fetch(db->tdb, tkey(key));
+	return out->dptr ? 0 : tdb_errno(db);
+}
+
+int db_store(struct roster_db *db, const char *key, const void *p, size_t n)
+{
+	TDB_DATA d = { (unsigned char *)p, n };
+
+	if (tdb_store(db->tdb, tkey(key), d, TDB_REPLACE) != 0)
+		return db_fail(db, tdb_errno(db), "cannot write %s: %s", key, tdb_errorstr(db->tdb));
+	return 0;
+}
+
+int db_delete(struct roster_db *db, const char *key)
+{
+	if (tdb_delete(db->tdb, tkey(key)) != 0 && tdb_error(db->tdb) != TDB_ERR_NOEXIST)
+		return db_fail(db, tdb_errno(db), "cannot delete %s: %s", key, tdb_errorstr(db->tdb));
+	return 0;
+}
+
+bool db_exists(struct roster_db *db, const char *key)
+{
+	return tdb_exists(db->tdb, tkey(key)) == 1;
+}
+
+int db_get_u64(struct roster_db *db, const char *key, uint64_t *v)
+{
+	TDB_DATA d;
+	int r = db_fetch(db, key, &d);
+
+	if (r < 0)
+		return r;
+	if (d.dsize != 8)
+		r = -EBADMSG;
+	else
+		memcpy(v, d.dptr, 8);
+	free(d.dptr);
+	return r;
+}
+
+int db_put_u64(struct roster_db *db, const char *key, uint64_t v)
+{
+	return db_store(db, key, &v, sizeof(v));
+}
+
+int db_require_txn(struct roster_db *db)
+{
+	return db->in_txn ? 0 : db_fail(db, -EINVAL, "internal error: write outside a transaction");
+}
+
+void key_user(char out[KEY_MAX], const char *name) { snprintf(out, KEY_MAX, "user/%s", name); }
+void key_role(char out[KEY_MAX], const char *name) { snprintf(out, KEY_MAX, "role/%s", name); }
+void key_members(char out[KEY_MAX], const char *role) { snprintf(out, KEY_MAX, "members/%s", role); }
+void key_uid(char out[KEY_MAX], uint32_t uid) { snprintf(out, KEY_MAX, "uid/%u", (unsigned)uid); }
+void key_gid(char out[KEY_MAX], uint32_t gid) { snprintf(out, KEY_MAX, "gid/%u", (unsigned)gid); }
+
+void key_email(char out[KEY_MAX], const char *email)
+{
+	/* Unique without regard to case: Alice@Example.org is alice@example.org
+	 * to every mail system an administrator meets. */
+	size_t i = 0;
+
+	i = (size_t)snprintf(out, KEY_MAX, "email/");
+	for (; *email && i + 1 < KEY_MAX; email++)
+		out[i++] = (*email >= 'A' && *email <= 'Z') ? (char)(*email + 32) : *email;
+	out[i] = '\0';
+}
+
+/* ---- touched view keys ---- */
+
+static int touch_key(struct roster_db *db, char kind, const char *body)
+{
+	char k[VIEW_KEY_MAX + 1];
+
+	snprintf(k, sizeof(k), "%c%s", kind, body);
+	return strv_add(&db->touched, k);
+}
+
+static int touch_id(struct roster_db *db, char kind, uint32_t id)
+{
+	char num[16];
+
+	snprintf(num, sizeof(num), "%u", (unsigned)id);
+	return touch_key(db, kind, num);
+}
+
+int touch_user(struct roster_db *db, const struct roster_user *u)
+{
+	return touch_key(db, VIEW_PW_NAME, u->name) ?: touch_key(db, VIEW_GR_NAME, u->name) ?:
+	       touch_id(db, VIEW_PW_UID, u->uid) ?: touch_id(db, VIEW_GR_GID, u->gid);
+}
+
+int touch_role(struct roster_db *db, const char *name, uint32_t gid)
+{
+	return touch_key(db, VIEW_GR_NAME, name) ?: touch_id(db, VIEW_GR_GID, gid);
+}
+
+static void touched_clear(struct roster_db *db)
+{
+	roster_strv_free(db->touched);
+	db->touched = NULL;
+}
+
+/* ---- opening ---- */
+
+static int check_dir(struct roster_db *db, const char *dir, bool create)
+{
+	struct stat st;
+
+	if (create && mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return db_fail(db, -errno, "cannot create %s: %s", dir, strerror(errno));
+	if (lstat(dir, &st) < 0)
+		return db_fail(db, -errno, "%s: %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return db_fail(db, -ENOTDIR, "%s is not a directory", dir);
+	if (st.st_uid != geteuid() || (st.st_mode & 022))
+		return db_fail(db, -EPERM, "%s must be owned by root and writable by root only", dir);
+	return 0;
+}
+
+static int check_accounts_file(struct roster_db *db, const char *path, int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return db_fail(db, -errno, "%s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return db_fail(db, -EPERM, "%s is not a regular file", path);
+	if (st.st_uid != geteuid())
+		return db_fail(db, -EPERM, "refusing %s: it is owned by uid %u, not root", path,
+			       (unsigned)st.st_uid);
+	if (st.st_mode & 077)
+		return db_fail(db, -EPERM,
+			       "refusing %s: mode %04o lets others read password hashes; run chmod 600 %s",
+			       path, (unsigned)(st.st_mode & 07777), path);
+	return 0;
+}
+
+static void tdb_log(struct tdb_context *tdb, enum tdb_debug_level level, const char *fmt, ...)
+{
+	/* A library prints nothing; tdb's reasons reach the admin through
+	 * tdb_errorstr() in our own messages. */
+	(void)tdb;
+	(void)level;
+	(void)fmt;
+}
+
+int roster_db_open(const struct roster_config *cfg, int flags, struct roster_db **out)
+{
+	struct roster_db *db = calloc(1, sizeof(*db));
+	bool create = flags & ROSTER_OPEN_CREATE;
+	struct tdb_logging_context log = { tdb_log, NULL };
+	char path[4096], vdir[4096];
+	struct stat st;
+	int r, oflags = O_RDWR | O_CLOEXEC | O_NOFOLLOW;
+
+	if (!db)
+		return -ENOMEM;
+	db->cfg = cfg;
+	db->lock_fd = -1;
+	*out = db; /* the caller reads roster_db_error() and closes it on failure */
+
+	r = check_dir(db, cfg->dbdir, create);
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "%s/" LOCKFILE, cfg->dbdir);
+	db->lock_fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0), 0600);
+	if (db->lock_fd < 0 && errno == ENOENT)
+		return db_fail(db, -ENOENT, "no roster database in %s (any write command creates it)",
+			       cfg->dbdir);
+	if (db->lock_fd < 0)
+		return db_fail(db, -errno, "%s: %s%s", path, strerror(errno),
+			       errno == EACCES ? " (run as root)" : "");
+
+	snprintf(path, sizeof(path), "%s/" ACCOUNTS, cfg->dbdir);
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+		return db_fail(db, -ELOOP, "refusing %s: it is a symbolic link", path);
+	if (create)
+		oflags |= O_CREAT;
+	db->tdb = tdb_open_ex(path, (int)cfg->hash_size, TDB_DISALLOW_NESTING | TDB_INCOMPATIBLE_HASH,
+			      oflags, 0600, &log, NULL);
+	if (!db->tdb) {
+		r = errno ? -errno : -EIO;
+		if (r == -ENOENT)
+			return db_fail(db, r, "no roster database in %s (any write command creates it)",
+				       cfg->dbdir);
+		return db_fail(db, r, "cannot open %s: %s%s", path, strerror(-r),
+			       r == -EACCES ? " (run as root)" : "");
+	}
+	/* tdb turns fsync off when TDB_NO_FSYNC is in the environment; the
+	 * accounts database is never written without it. */
+	tdb_remove_flags(db->tdb, TDB_NOSYNC);
+	r = check_accounts_file(db, path, tdb_fd(db->tdb));
+	if (r < 0)
+		return r;
+	snprintf(vdir, sizeof(vdir), "%s/" VIEW_DIR, cfg->dbdir);
+	if (create && (r = check_dir(db, vdir, true)) < 0)
+		return r;
+	return 0;
+}
+
+void roster_db_close(struct roster_db *db)
+{
+	if (!db)
+		return;
+	roster_txn_abort(db);
+	if (db->tdb)
+		tdb_close(db->tdb);
+	if (db->lock_fd >= 0)
+		close(db->lock_fd);
+	free(db->actor);
+	touched_clear(db);
+	free(db);
+}
+
+/* ---- the actor ---- */
+
+const char *roster_actor(void)
+{
+	static char name[64];
+	const char *s = NULL;
+	struct passwd *pw;
+
+	if (getuid() == 0)
+		s = getenv("SUDO_USER");
+	if (!s || !*s || roster_valid_name(s) < 0)
+		s = getlogin();
+	if (!s || !*s) {
+		/* No controlling terminal (cron, CI): the real uid's name. */
+		pw = getpwuid(getuid());
+		s = pw ? pw->pw_name : "root";
+	}
+	snprintf(name, sizeof(name), "%s", s);
+	return name;
+}
+
+/* ---- transactions ---- */
+
+int store_lock(struct roster_db *db)
+{
+	while (flock(db->lock_fd, LOCK_EX) < 0)
+		if (errno != EINTR)
+			return db_fail(db, -errno, "cannot lock the database: %s", strerror(errno));
+	db->locked = true;
+	return 0;
+}
+
+void store_unlock(struct roster_db *db)
+{
+	if (db->locked)
+		flock(db->lock_fd, LOCK_UN);
+	db->locked = false;
+}
+
+/* First write to a new database: its version, counters and the admin role. */
+static int initialize(struct roster_db *db)
+{
+	struct roster_role admin = { 0 };
+	int r;
+
+	r = db_put_u64(db, "meta/version", DB_VERSION) ?: db_put_u64(db, "meta/generation", 0) ?:
+	    db_put_u64(db, "meta/next_id", db->cfg->uid_min);
+	if (r < 0)
+		return r;
+	db->all_shards = true;
+	admin.name = db->cfg->admin_role;
+	admin.description = (char *)"roster administrators";
+	return roster_role_add(db, &admin);
+}
+
+int roster_txn_begin(struct roster_db *db, const char *actor)
+{
+	uint64_t version, gen, stamp;
+	int r;
+
+	if (db->in_txn)
+		return db_fail(db, -EBUSY, "internal error: nested transaction");
+	free(db->actor);
+	db->actor = strdup(actor ? actor : roster_actor());
+	if (!db->actor)
+		return -ENOMEM;
+	r = store_lock(db);
+	if (r < 0)
+		return r;
+	/* A view left behind by a crash is rebuilt before anything else. */
+	if (db_get_u64(db, "meta/version", &version) == 0 && version > DB_VERSION) {
+		r = db_fail(db, -EPROTONOSUPPORT, "the database has version %llu; this roster knows %d",
+			    (unsigned long long)version, DB_VERSION);
+		goto fail;
+	}
+	if (db_get_u64(db, "meta/generation", &gen) == 0 &&
+	    (view_read_stamp(db->cfg->dbdir, &stamp) < 0 || stamp != gen)) {
+		r = roster_view_rebuild(db);
+		if (r < 0)
+			goto fail;
+	}
+	if (tdb_transaction_start(db->tdb) != 0) {
+		r = db_fail(db, tdb_errno(db), "cannot start a transaction: %s", tdb_errorstr(db->tdb));
+		goto fail;
+	}
+	db->in_txn = true;
+	db->all_shards = false;
+	db->now = roster_now();
+	touched_clear(db);
+	if (!db_exists(db, "meta/version")) {
+		r = initialize(db);
+		if (r < 0) {
+			roster_txn_abort(db);
+			return r;
+		}
+	}
+	return 0;
+fail:
+	store_unlock(db);
+	return r;
+}
+
+void roster_txn_abort(struct roster_db *db)
+{
+	if (db->in_txn)
+		tdb_transaction_cancel(db->tdb);
+	db->in_txn = false;
+	touched_clear(db);
+	store_unlock(db);
+}
+
+int roster_txn_commit(struct roster_db *db)
+{
+	uint64_t gen = 0;
+	int r;
+
+	if (!db->in_txn)
+		return db_fail(db, -EINVAL, "internal error: commit without a transaction");
+	r = db_get_u64(db, "meta/generation", &gen) ?: db_put_u64(db, "meta/generation", gen + 1);
+	if (r < 0)
+		goto fail;
+	/* Builds and fsyncs the new shards, commits, renames, stamps. */
+	r = view_update_touched(db, gen + 1);
+	if (r < 0)
+		goto fail;
+	touched_clear(db);
+	store_unlock(db);
+	return 0;
+fail:
+	roster_txn_abort(db);
+	return r;
+}
+
+/* Called by view_update_touched between writing and renaming shards. */
+int store_commit_tdb(struct roster_db *db)
+{
+	if (tdb_transaction_commit(db->tdb) != 0) {
+		int r = tdb_errno(db);
+
+		/* tdb cancels the transaction itself when commit fails. */
+		db->in_txn = false;
+		return db_fail(db, r, "cannot commit: %s", tdb_errorstr(db->tdb));
+	}
+	db->in_txn = false;
+	return 0;
+}

@@ -1,0 +1,468 @@
+/* user.c - users: validation, add, update, lookup, listing, id allocation.
+ *
+ * Every write goes through user_write(), which diffs the old record against
+ * the new one, keeps the uid/email/membership indexes in step, records the
+ * history event and marks the view keys that must be rewritten.  There is
+ * no other path that changes a user, so no change escapes history.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uuid/uuid.h>
+
+int user_load(struct roster_db *db, const char *name, struct roster_user **out)
+{
+	char key[KEY_MAX];
+	TDB_DATA d;
+	int r;
+
+	if (roster_valid_name(name) < 0)
+		return -ENOENT;
+	key_user(key, name);
+	r = db_fetch(db, key, &d);
+	if (r < 0)
+		return r;
+	r = codec_user_decode(d.dptr, d.dsize, out);
+	roster_wipe(d.dptr, d.dsize); /* it holds the password hash */
+	free(d.dptr);
+	if (r < 0)
+		return db_fail(db, r, "the record of user %s is damaged (%s); run roster db check", name,
+			       strerror(-r));
+	return 0;
+}
+
+int user_store(struct roster_db *db, const struct roster_user *u)
+{
+	char key[KEY_MAX];
+	struct buf b = { 0 };
+	int r = codec_user_encode(u, &b);
+
+	key_user(key, u->name);
+	if (r == 0)
+		r = db_store(db, key, b.p, b.len);
+	roster_wipe(b.p, b.len);
+	buf_free(&b);
+	return r;
+}
+
+int roster_user_get(struct roster_db *db, const char *name, struct roster_user **out)
+{
+	int r = user_load(db, name, out);
+
+	if (r == -ENOENT || (r == 0 && (*out)->status == ROSTER_DELETED)) {
+		if (r == 0) {
+			roster_user_free(*out);
+			*out = NULL;
+		}
+		return db_fail(db, -ENOENT, "no such user: %s", name);
+	}
+	return r;
+}
+
+int ids_allocate(struct roster_db *db, bool want_group, uint32_t *id)
+{
+	uint64_t next;
+	char key[KEY_MAX];
+	int r = db_get_u64(db, "meta/next_id", &next);
+
+	if (r < 0)
+		return db_fail(db, r, "the id counter is missing; run roster db check");
+	if (next < db->cfg->uid_min)
+		next = db->cfg->uid_min;
+	for (;; next++) {
+		if (next > db->cfg->uid_max)
+			return db_fail(db, -ENOSPC, "the id range %u-%u is exhausted; widen [ids] in %s",
+				       (unsigned)db->cfg->uid_min, (unsigned)db->cfg->uid_max,
+				       db->cfg->path);
+		key_uid(key, (uint32_t)next);
+		if (db_exists(db, key))
+			continue;
+		key_gid(key, (uint32_t)next);
+		if (db_exists(db, key))
+			continue;
+		r = sysdb_has_user(db->cfg, NULL, (uint32_t)next);
+		if (r == 0 && want_group)
+			r = sysdb_has_group(db->cfg, NULL, (uint32_t)next);
+		if (r < 0)
+			return db_fail(db, r, "cannot read the system account files: %s", strerror(-r));
+		if (r == 0)
+			break;
+	}
+	*id = (uint32_t)next;
+	/* Never handed out again, whatever happens to this account. */
+	return db_put_u64(db, "meta/next_id", next + 1);
+}
+
+/* Checks every field a caller can set; names the offending field. */
+static int validate(struct roster_db *db, const struct roster_user *u)
+{
+	char norm[4096];
+	int r;
+
+	if (roster_valid_email(u->email) < 0)
+		return db_fail(db, -EINVAL, "invalid email address: '%s'", u->email ? u->email : "");
+	if (u->first && roster_valid_gecos_part(u->first) < 0)
+		return db_fail(db, -EINVAL,
+			       "invalid first name: at most %d bytes of UTF-8 text, no ':' ',' '=' '\\' "
+			       "or control characters",
+			       ROSTER_GECOS_PART_MAX);
+	if (u->last && roster_valid_gecos_part(u->last) < 0)
+		return db_fail(db, -EINVAL,
+			       "invalid last name: at most %d bytes of UTF-8 text, no ':' ',' '=' '\\' "
+			       "or control characters",
+			       ROSTER_GECOS_PART_MAX);
+	if (!u->shell || sysdb_shell_ok(db->cfg, u->shell) < 0)
+		return db_fail(db, -EINVAL, "shell %s is not listed in %s", u->shell ? u->shell : "",
+			       db->cfg->shells_file);
+	if (!u->home || roster_normalize_path(u->home, norm, sizeof(norm)) < 0 || strcmp(norm, u->home))
+		return db_fail(db, -EINVAL, "invalid home directory '%s': it must be an absolute, normalised path without '..' or ':'",
+			       u->home ? u->home : "");
+	if (u->status == ROSTER_DELETED)
+		return db_fail(db, -EINVAL, "internal error: writing a deleted user");
+	if (u->supervisor) {
+		struct roster_user *s = NULL;
+
+		if (strcmp(u->supervisor, u->name) == 0)
+			return db_fail(db, -EINVAL, "a user cannot be their own supervisor");
+		r = roster_user_get(db, u->supervisor, &s);
+		roster_user_free(s);
+		if (r < 0)
+			return db_fail(db, r, "no such supervisor: %s", u->supervisor);
+	}
+	for (char **p = u->roles; p && *p; p++) {
+		char key[KEY_MAX];
+
+		key_role(key, *p);
+		if (roster_valid_name(*p) < 0 || !db_exists(db, key))
+			return db_fail(db, -ENOENT, "no such role: %s", *p);
+	}
+	return 0;
+}
+
+static const char *date_or_null(int64_t d, char buf[11])
+{
+	if (d == ROSTER_NO_DATE)
+		return NULL;
+	roster_format_date(d, buf);
+	return buf;
+}
+
+static char *join(char *const *v)
+{
+	struct buf b = { 0 };
+
+	for (size_t i = 0; v && v[i]; i++) {
+		if (i)
+			buf_put(&b, ",", 1);
+		buf_put(&b, v[i], strlen(v[i]));
+	}
+	buf_put(&b, "", 1);
+	if (b.err) {
+		buf_free(&b);
+		return NULL;
+	}
+	return (char *)b.p;
+}
+
+/* Every field an administrator can see change, old against new.  The
+ * password hash is secret: history names it, never shows it. */
+static void diff_users(struct changes *c, const struct roster_user *o, const struct roster_user *n)
+{
+	static const struct roster_user none = { .expires = ROSTER_NO_DATE, .status = -1 };
+	char b1[16], b2[16], *j1, *j2;
+
+	if (!o)
+		o = &none;
+#define STR(field, label) \
+	if (!str_eq(o->field, n->field)) \
+		changes_add(c, label, o->field, n->field);
+	STR(email, "email");
+	STR(first, "first_name");
+	STR(last, "last_name");
+	STR(supervisor, "supervisor");
+	STR(shell, "shell");
+	STR(home, "home");
+#undef STR
+	if (o->uid != n->uid) {
+		snprintf(b2, sizeof(b2), "%u", (unsigned)n->uid);
+		changes_add(c, "uid", NULL, b2);
+	}
+	if (o->gid != n->gid) {
+		snprintf(b1, sizeof(b1), "%u", (unsigned)o->gid);
+		snprintf(b2, sizeof(b2), "%u", (unsigned)n->gid);
+		changes_add(c, "gid", o == &none ? NULL : b1, b2);
+	}
+	if (o->status != n->status)
+		changes_add(c, "status", o == &none ? NULL : roster_status_name(o->status),
+			    roster_status_name(n->status));
+	j1 = join(o->roles);
+	j2 = join(n->roles);
+	if (!j1 || !j2)
+		c->err = -ENOMEM;
+	else if (strcmp(j1, j2) != 0)
+		changes_add(c, "roles", *j1 ? j1 : NULL, *j2 ? j2 : NULL);
+	free(j1);
+	free(j2);
+	if (o->must_change != n->must_change)
+		changes_add(c, "must_change_password", o == &none ? NULL : o->must_change ? "true" : "false",
+			    n->must_change ? "true" : "false");
+	if (o->expires != n->expires) {
+		char d1[11], d2[11];
+		changes_add(c, "expires", date_or_null(o->expires, d1), date_or_null(n->expires, d2));
+	}
+	if (!str_eq(o->pwhash, n->pwhash))
+		changes_secret(c, "password");
+}
+
+static int index_email(struct roster_db *db, const char *email, const char *name, bool add)
+{
+	char key[KEY_MAX];
+
+	key_email(key, email);
+	if (!add)
+		return db_delete(db, key);
+	if (db_exists(db, key)) {
+		TDB_DATA d;
+		int r = db_fetch(db, key, &d);
+		char owner[ROSTER_NAME_MAX + 1] = "another user";
+
+		if (r == 0 && d.dsize <= ROSTER_NAME_MAX) {
+			memcpy(owner, d.dptr, d.dsize);
+			owner[d.dsize] = '\0';
+		}
+		free(d.dptr);
+		if (strcmp(owner, name) != 0)
+			return db_fail(db, -EEXIST, "email %s is already used by %s", email, owner);
+	}
+	return db_store(db, key, name, strlen(name));
+}
+
+static int members_change(struct roster_db *db, const char *role, const char *user, bool add)
+{
+	struct roster_role *ro = NULL;
+	char **m = NULL;
+	int r = role_load(db, role, &ro) ?: members_load(db, role, &m);
+
+	if (r == 0)
+		r = add ? strv_add(&m, user) : (strv_remove(m, user), 0);
+	if (r == 0)
+		r = members_store(db, role, m) ?: touch_role(db, role, ro->gid);
+	roster_strv_free(m);
+	roster_role_free(ro);
+	return r;
+}
+
+/* Writes n (old o, NULL when new) with its indexes, history and view keys. */
+static int user_write(struct roster_db *db, const struct roster_user *o, struct roster_user *n,
+		      const char *action)
+{
+	struct changes c = { 0 };
+	int r = 0;
+
+	if (!o || !str_eq(o->email, n->email)) {
+		if (n->email)
+			r = index_email(db, n->email, n->name, true);
+		if (r == 0 && o && o->email)
+			r = index_email(db, o->email, o->name, false);
+	}
+	for (char **p = n->roles; r == 0 && p && *p; p++)
+		if (!o || !strv_contains(o->roles, *p))
+			r = members_change(db, *p, n->name, true);
+	for (char **p = o ? o->roles : NULL; r == 0 && p && *p; p++)
+		if (!strv_contains(n->roles, *p))
+			r = members_change(db, *p, n->name, false);
+	if (r < 0)
+		return r;
+	diff_users(&c, o, n);
+	if (c.err) {
+		changes_free(&c);
+		return -ENOMEM;
+	}
+	if (c.n == 0) { /* nothing changed: no write, no event */
+		changes_free(&c);
+		return 0;
+	}
+	n->updated = db->now;
+	free(n->updated_by);
+	n->updated_by = strdup(db->actor);
+	if (!n->updated_by) {
+		changes_free(&c);
+		return -ENOMEM;
+	}
+	r = user_store(db, n) ?: history_append(db, action, n->name, &c) ?: touch_user(db, n);
+	changes_free(&c);
+	return r;
+}
+
+static int primary_gid(struct roster_db *db, uint32_t uid, uint32_t *gid)
+{
+	struct roster_role *role = NULL;
+	int r;
+
+	if (db->cfg->pg_policy == ROSTER_PG_PRIVATE) {
+		*gid = uid;
+		return 0;
+	}
+	if (role_load(db, db->cfg->pg_name, &role) == 0) {
+		*gid = role->gid;
+		roster_role_free(role);
+		return 0;
+	}
+	r = sysdb_group_gid(db->cfg, db->cfg->pg_name, gid);
+	if (r < 0)
+		return db_fail(db, -ENOENT, "primary group %s (from %s) exists neither in %s nor as a role",
+			       db->cfg->pg_name, db->cfg->path, db->cfg->group_file);
+	return 0;
+}
+
+int roster_user_add(struct roster_db *db, struct roster_user *u)
+{
+	char key[KEY_MAX], home[4096];
+	uuid_t id;
+	int r;
+
+	if ((r = db_require_txn(db)) < 0)
+		return r;
+	if (roster_valid_name(u->name) < 0)
+		return db_fail(db, -EINVAL,
+			       "invalid user name '%s': 1-%d characters, a lowercase letter first, then "
+			       "lowercase letters, digits, '-' or '_' (and an optional final '$')",
+			       u->name ? u->name : "", ROSTER_NAME_MAX);
+	key_user(key, u->name);
+	if (db_exists(db, key)) {
+		struct roster_user *old = NULL;
+		bool deleted = user_load(db, u->name, &old) == 0 && old->status == ROSTER_DELETED;
+
+		roster_user_free(old);
+		return db_fail(db, -EEXIST, deleted ? "user name %s belonged to a deleted user and is never reused"
+						    : "user %s already exists",
+			       u->name);
+	}
+	key_role(key, u->name);
+	if (db_exists(db, key))
+		return db_fail(db, -EEXIST, "%s is the name of a role", u->name);
+	r = sysdb_has_user(db->cfg, u->name, UINT32_MAX);
+	if (r == 0 && db->cfg->pg_policy == ROSTER_PG_PRIVATE)
+		r = sysdb_has_group(db->cfg, u->name, UINT32_MAX);
+	if (r < 0)
+		return db_fail(db, r, "cannot read the system account files: %s", strerror(-r));
+	if (r > 0)
+		return db_fail(db, -EEXIST, "%s already exists in %s or %s", u->name, db->cfg->passwd_file,
+			       db->cfg->group_file);
+
+	if (!u->shell && !(u->shell = strdup(db->cfg->default_shell)))
+		return -ENOMEM;
+	if (!u->home) {
+		snprintf(home, sizeof(home), "%s/%s", db->cfg->home_base, u->name);
+		if (roster_normalize_path(home, home, sizeof(home)) < 0 || !(u->home = strdup(home)))
+			return db_fail(db, -EINVAL, "home_base %s in %s is not a usable path",
+				       db->cfg->home_base, db->cfg->path);
+	}
+	r = validate(db, u);
+	if (r < 0)
+		return r;
+	r = ids_allocate(db, db->cfg->pg_policy == ROSTER_PG_PRIVATE, &u->uid) ?:
+	    primary_gid(db, u->uid, &u->gid);
+	if (r < 0)
+		return r;
+	uuid_generate_random(id);
+	uuid_unparse_lower(id, u->uuid);
+	u->created = db->now;
+	free(u->created_by);
+	if (!(u->created_by = strdup(db->actor)))
+		return -ENOMEM;
+	key_uid(key, u->uid);
+	r = db_store(db, key, u->name, strlen(u->name));
+	if (r == 0 && db->cfg->pg_policy == ROSTER_PG_PRIVATE) {
+		char owner[KEY_MAX];
+
+		snprintf(owner, sizeof(owner), "u:%s", u->name);
+		key_gid(key, u->gid);
+		r = db_store(db, key, owner, strlen(owner));
+	}
+	return r ?: user_write(db, NULL, u, "user.add");
+}
+
+int roster_user_update(struct roster_db *db, struct roster_user *u, const char *action)
+{
+	struct roster_user *o = NULL;
+	int r;
+
+	if ((r = db_require_txn(db)) < 0)
+		return r;
+	r = roster_user_get(db, u->name, &o);
+	if (r < 0)
+		return r;
+	if (o->uid != u->uid || o->gid != u->gid || strcmp(o->uuid, u->uuid) != 0)
+		r = db_fail(db, -EINVAL, "the uid, gid and uuid of a user never change");
+	else
+		r = validate(db, u) ?: user_write(db, o, u, action);
+	roster_user_free(o);
+	return r;
+}
+
+struct walk {
+	struct roster_db *db;
+	const struct roster_user_filter *f;
+	roster_user_fn fn;
+	void *priv;
+	int r;
+};
+
+static bool wanted(const struct roster_user_filter *f, const struct roster_user *u)
+{
+	if (f->status < 0 ? u->status == ROSTER_DELETED : (int)u->status != f->status)
+		return false;
+	if (f->supervisor && !str_eq(f->supervisor, u->supervisor))
+		return false;
+	return !f->role || strv_contains(u->roles, f->role);
+}
+
+static int walk_one(struct tdb_context *tdb, TDB_DATA k, TDB_DATA d, void *priv)
+{
+	struct walk *w = priv;
+	struct roster_user *u = NULL;
+
+	(void)tdb;
+	if (k.dsize < 5 || memcmp(k.dptr, "user/", 5) != 0)
+		return 0;
+	w->r = codec_user_decode(d.dptr, d.dsize, &u);
+	if (w->r < 0) {
+		db_fail(w->db, w->r, "the record %.*s is damaged; run roster db check", (int)k.dsize,
+			(const char *)k.dptr);
+		return 1;
+	}
+	if (wanted(w->f, u))
+		w->r = w->fn(u, w->priv);
+	roster_user_free(u);
+	return w->r != 0;
+}
+
+int roster_user_foreach(struct roster_db *db, const struct roster_user_filter *f, roster_user_fn fn,
+			void *priv)
+{
+	struct walk w = { db, f, fn, priv, 0 };
+	char **members = NULL;
+	int r;
+
+	if (!f->role) {
+		if (tdb_traverse_read(db->tdb, walk_one, &w) < 0 && w.r == 0)
+			return db_fail(db, -EIO, "cannot read the database: %s", tdb_errorstr(db->tdb));
+		return w.r;
+	}
+	/* By role: the membership index, not a walk over every user. */
+	r = members_load(db, f->role, &members);
+	for (char **p = members; r == 0 && p && *p; p++) {
+		struct roster_user *u = NULL;
+
+		r = user_load(db, *p, &u);
+		if (r == 0 && wanted(f, u))
+			r = fn(u, priv);
+		roster_user_free(u);
+	}
+	roster_strv_free(members);
+	return r;
+}

@@ -1,0 +1,218 @@
+/* util.c - byte buffers, sorted string vectors, time and status names. */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+void buf_put(struct buf *b, const void *p, size_t n)
+{
+	if (b->err)
+		return;
+	if (n > SIZE_MAX / 2 - b->len) {
+		b->err = -EOVERFLOW;
+		return;
+	}
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		unsigned char *q;
+
+		while (cap < b->len + n)
+			cap *= 2;
+		q = realloc(b->p, cap);
+		if (!q) {
+			b->err = -ENOMEM;
+			return;
+		}
+		b->p = q;
+		b->cap = cap;
+	}
+	if (n)
+		memcpy(b->p + b->len, p, n);
+	b->len += n;
+}
+
+void buf_u32(struct buf *b, uint32_t v)
+{
+	buf_put(b, &v, sizeof(v));
+}
+
+void buf_free(struct buf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+char *xstrdup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+bool str_eq(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+size_t roster_strv_len(char *const *v)
+{
+	size_t n = 0;
+
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+void roster_strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+bool strv_contains(char *const *v, const char *s)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		if (strcmp(v[i], s) == 0)
+			return true;
+	return false;
+}
+
+int strv_add(char ***v, const char *s)
+{
+	size_t n = roster_strv_len(*v), i;
+	char **nv, *c;
+
+	if (strv_contains(*v, s))
+		return 0;
+	c = strdup(s);
+	nv = c ? realloc(*v, (n + 2) * sizeof(char *)) : NULL;
+	if (!nv) {
+		free(c);
+		return -ENOMEM;
+	}
+	for (i = n; i > 0 && strcmp(nv[i - 1], s) > 0; i--)
+		nv[i] = nv[i - 1];
+	nv[i] = c;
+	nv[n + 1] = NULL;
+	*v = nv;
+	return 0;
+}
+
+int strv_remove(char **v, const char *s)
+{
+	size_t n = roster_strv_len(v);
+
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(v[i], s) != 0)
+			continue;
+		free(v[i]);
+		memmove(v + i, v + i + 1, (n - i) * sizeof(char *));
+		return 1;
+	}
+	return 0;
+}
+
+char **strv_copy(char *const *v)
+{
+	size_t n = roster_strv_len(v);
+	char **c = calloc(n + 1, sizeof(char *));
+
+	for (size_t i = 0; c && i < n; i++) {
+		c[i] = strdup(v[i]);
+		if (!c[i]) {
+			roster_strv_free(c);
+			return NULL;
+		}
+	}
+	return c;
+}
+
+int64_t roster_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static const char *const status_names[] = {
+	[ROSTER_ACTIVE] = "active",
+	[ROSTER_DISABLED] = "disabled",
+	[ROSTER_INVITED] = "invited",
+	[ROSTER_DELETED] = "deleted",
+};
+
+const char *roster_status_name(enum roster_status s)
+{
+	return (unsigned)s < sizeof(status_names) / sizeof(status_names[0]) ? status_names[s] : "unknown";
+}
+
+int roster_status_parse(const char *s, enum roster_status *out)
+{
+	for (unsigned i = 0; i < sizeof(status_names) / sizeof(status_names[0]); i++)
+		if (strcmp(s, status_names[i]) == 0) {
+			*out = (enum roster_status)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+void roster_user_free(struct roster_user *u)
+{
+	if (!u)
+		return;
+	free(u->name);
+	free(u->email);
+	free(u->first);
+	free(u->last);
+	free(u->supervisor);
+	free(u->shell);
+	free(u->home);
+	roster_strv_free(u->roles);
+	free(u->created_by);
+	free(u->updated_by);
+	roster_secret_free(u->pwhash);
+	free(u->last_service);
+	free(u->last_host);
+	free(u->unknown);
+	free(u);
+}
+
+void roster_role_free(struct roster_role *r)
+{
+	if (!r)
+		return;
+	free(r->name);
+	free(r->description);
+	roster_strv_free(r->services);
+	free(r->created_by);
+	free(r->updated_by);
+	free(r->unknown);
+	free(r);
+}
+
+void roster_event_free(struct roster_event *e)
+{
+	if (!e)
+		return;
+	free(e->actor);
+	free(e->action);
+	free(e->subject);
+	for (size_t i = 0; i < e->nchanges; i++) {
+		free(e->changes[i].field);
+		free(e->changes[i].old_value);
+		free(e->changes[i].new_value);
+	}
+	free(e->changes);
+	free(e);
+}
+
+int roster_strv_add(char ***v, const char *s)
+{
+	return strv_add(v, s);
+}
+
+char **roster_strv_copy(char *const *v)
+{
+	return strv_copy(v);
+}

@@ -1,0 +1,642 @@
+/* view_write.c - derive the NSS view from accounts.tdb.
+ *
+ * The view holds only what getpwnam(3) and getgrnam(3) show: no hash, no
+ * email, no history.  Each entry is computed by one function, entry_for(),
+ * from the accounts database, and used by all three paths: the incremental
+ * update at commit, the full rebuild, and the comparison in db check.
+ */
+#include "internal.h"
+#include "view.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- computing entries ---- */
+
+struct role_gids {
+	char **names; /* sorted */
+	uint32_t *gids;
+	size_t n;
+};
+
+static void role_gids_free(struct role_gids *rg)
+{
+	roster_strv_free(rg->names);
+	free(rg->gids);
+	memset(rg, 0, sizeof(*rg));
+}
+
+static int role_gids_load(struct roster_db *db, struct role_gids *rg)
+{
+	int r = roster_role_names(db, &rg->names);
+
+	rg->n = roster_strv_len(rg->names);
+	rg->gids = calloc(rg->n + 1, sizeof(uint32_t));
+	if (r == 0 && !rg->gids)
+		r = -ENOMEM;
+	for (size_t i = 0; r == 0 && i < rg->n; i++) {
+		struct roster_role *ro = NULL;
+
+		r = role_load(db, rg->names[i], &ro);
+		if (r == 0)
+			rg->gids[i] = ro->gid;
+		roster_role_free(ro);
+	}
+	return r;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int role_gid(const struct role_gids *rg, const char *name, uint32_t *gid)
+{
+	char **p = bsearch(&name, rg->names, rg->n, sizeof(char *), cmp_name);
+
+	if (!p)
+		return -ENOENT;
+	*gid = rg->gids[p - rg->names];
+	return 0;
+}
+
+static void put_str(struct buf *b, const char *s)
+{
+	buf_put(b, s ? s : "", s ? strlen(s) + 1 : 1);
+}
+
+static int pw_value(const struct roster_user *u, const struct role_gids *rg, struct buf *v)
+{
+	size_t n = roster_strv_len(u->roles);
+	uint32_t k = 0;
+	char gecos[2 * ROSTER_GECOS_PART_MAX + 2];
+
+	buf_u32(v, u->uid);
+	buf_u32(v, u->gid);
+	buf_u32(v, (uint32_t)n); /* patched below if a role has vanished */
+	for (size_t i = 0; i < n; i++) {
+		uint32_t g;
+
+		if (role_gid(rg, u->roles[i], &g) == 0) {
+			buf_u32(v, g);
+			k++;
+		}
+	}
+	if (!v->err && k != n)
+		memcpy(v->p + 8, &k, 4);
+	snprintf(gecos, sizeof(gecos), "%s%s%s", u->first ? u->first : "",
+		 u->first && u->last ? " " : "", u->last ? u->last : "");
+	put_str(v, u->name);
+	put_str(v, gecos);
+	put_str(v, u->home);
+	put_str(v, u->shell);
+	return v->err;
+}
+
+static int gr_value(const char *name, uint32_t gid, char *const *members, struct buf *v)
+{
+	buf_u32(v, gid);
+	buf_u32(v, (uint32_t)roster_strv_len(members));
+	put_str(v, name);
+	for (size_t i = 0; members && members[i]; i++)
+		put_str(v, members[i]);
+	return v->err;
+}
+
+static bool live(const struct roster_user *u)
+{
+	return u->status != ROSTER_DELETED;
+}
+
+static int id_owner(struct roster_db *db, bool gid, uint32_t id, char *out, size_t outlen)
+{
+	char key[KEY_MAX];
+	TDB_DATA d;
+	int r;
+
+	gid ? key_gid(key, id) : key_uid(key, id);
+	r = db_fetch(db, key, &d);
+	if (r < 0)
+		return r;
+	if (d.dsize >= outlen)
+		r = -EBADMSG;
+	else {
+		memcpy(out, d.dptr, d.dsize);
+		out[d.dsize] = '\0';
+	}
+	free(d.dptr);
+	return r;
+}
+
+static int role_entry(struct roster_db *db, const char *name, struct buf *v)
+{
+	struct roster_role *ro = NULL;
+	char **m = NULL;
+	int r = role_load(db, name, &ro) ?: members_load(db, name, &m);
+
+	if (r == 0)
+		r = gr_value(ro->name, ro->gid, m, v);
+	roster_strv_free(m);
+	roster_role_free(ro);
+	return r;
+}
+
+static int user_entry(struct roster_db *db, const char *name, const struct role_gids *rg, bool group,
+		      uint32_t want_id, struct buf *v)
+{
+	struct roster_user *u = NULL;
+	int r = user_load(db, name, &u);
+
+	if (r == 0 && (!live(u) || (group && u->gid != u->uid) ||
+		       (want_id != UINT32_MAX && (group ? u->gid : u->uid) != want_id)))
+		r = -ENOENT;
+	if (r == 0)
+		r = group ? gr_value(u->name, u->gid, NULL, v) : pw_value(u, rg, v);
+	roster_user_free(u);
+	return r;
+}
+
+/* The value of view key kind+body, or -ENOENT when it has none. */
+static int entry_for(struct roster_db *db, const struct role_gids *rg, char kind, const char *body,
+		     struct buf *v)
+{
+	char owner[KEY_MAX];
+	unsigned long id;
+	int r;
+
+	switch (kind) {
+	case VIEW_PW_NAME:
+		return user_entry(db, body, rg, false, UINT32_MAX, v);
+	case VIEW_GR_NAME:
+		r = role_entry(db, body, v);
+		return r == -ENOENT ? user_entry(db, body, rg, true, UINT32_MAX, v) : r;
+	case VIEW_PW_UID:
+	case VIEW_GR_GID:
+		id = strtoul(body, NULL, 10);
+		r = id_owner(db, kind == VIEW_GR_GID, (uint32_t)id, owner, sizeof(owner));
+		if (r < 0)
+			return r;
+		if (kind == VIEW_PW_UID)
+			return user_entry(db, owner, rg, false, (uint32_t)id, v);
+		if (strncmp(owner, "r:", 2) == 0)
+			return role_entry(db, owner + 2, v);
+		if (strncmp(owner, "u:", 2) == 0)
+			return user_entry(db, owner + 2, rg, true, (uint32_t)id, v);
+		return -EBADMSG;
+	}
+	return -EINVAL;
+}
+
+/* ---- building shard files ---- */
+
+struct shard {
+	struct buf rec; /* records: u32 klen, u32 vlen, key, value, pad */
+	uint32_t n;
+};
+
+static void shard_add(struct shard *s, const void *k, uint32_t klen, const void *v, uint32_t vlen)
+{
+	static const unsigned char pad[4];
+	size_t total = 8 + (size_t)klen + vlen;
+
+	buf_u32(&s->rec, klen);
+	buf_u32(&s->rec, vlen);
+	buf_put(&s->rec, k, klen);
+	buf_put(&s->rec, v, vlen);
+	buf_put(&s->rec, pad, (4 - total % 4) % 4);
+	s->n++;
+}
+
+static uint32_t slot_hash(const unsigned char *key, uint32_t klen)
+{
+	return (uint32_t)view_hash(key + 1, klen - 1) ^ key[0];
+}
+
+/* header, bucket index, slots, then the records as they are. */
+static int shard_serialize(struct shard *s, unsigned shard_no, uint64_t gen, struct buf *out)
+{
+	struct view_header h = { VIEW_MAGIC, VIEW_VERSION, shard_no, s->n ? s->n : 1, s->n, gen, 0 };
+	size_t head = sizeof(h) + ((size_t)h.nbuckets + 1) * 4 + (size_t)s->n * sizeof(struct view_slot);
+	uint32_t *start = calloc((size_t)h.nbuckets + 1, 4), *fill = NULL;
+	struct view_slot *slots = calloc(s->n ? s->n : 1, sizeof(*slots));
+	uint32_t *hashes = calloc(s->n ? s->n : 1, 4), *offs = calloc(s->n ? s->n : 1, 4);
+	size_t off = 0;
+	int r = 0;
+
+	if (!start || !slots || !hashes || !offs || s->rec.err) {
+		r = s->rec.err ? s->rec.err : -ENOMEM;
+		goto out;
+	}
+	if (head + s->rec.len > UINT32_MAX) {
+		r = -EFBIG;
+		goto out;
+	}
+	for (uint32_t i = 0; i < s->n; i++) {
+		uint32_t klen, vlen;
+
+		memcpy(&klen, s->rec.p + off, 4);
+		memcpy(&vlen, s->rec.p + off + 4, 4);
+		hashes[i] = slot_hash(s->rec.p + off + 8, klen);
+		offs[i] = (uint32_t)(head + off);
+		start[hashes[i] % h.nbuckets + 1]++;
+		off += (8 + klen + vlen + 3) & ~(size_t)3;
+	}
+	for (uint32_t b = 0; b < h.nbuckets; b++)
+		start[b + 1] += start[b];
+	fill = calloc(h.nbuckets, 4);
+	if (!fill) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (uint32_t i = 0; i < s->n; i++) {
+		uint32_t b = hashes[i] % h.nbuckets;
+
+		slots[start[b] + fill[b]++] = (struct view_slot){ hashes[i], offs[i] };
+	}
+	h.file_size = head + s->rec.len;
+	buf_put(out, &h, sizeof(h));
+	buf_put(out, start, ((size_t)h.nbuckets + 1) * 4);
+	buf_put(out, slots, (size_t)s->n * sizeof(*slots));
+	buf_put(out, s->rec.p, s->rec.len);
+	r = out->err;
+out:
+	free(start);
+	free(fill);
+	free(slots);
+	free(hashes);
+	free(offs);
+	return r;
+}
+
+static int write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+
+	while (n) {
+		ssize_t w = write(fd, c, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Writes and fsyncs <dir>/view/shard.NNN.tmp, mode 0644. */
+static int shard_write_tmp(struct roster_db *db, struct shard *s, unsigned no, uint64_t gen)
+{
+	char path[4096], tmp[4200];
+	struct buf file = { 0 };
+	int fd = -1, r;
+
+	r = view_shard_path(path, sizeof(path), db->cfg->dbdir, no);
+	if (r < 0)
+		return r;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	r = shard_serialize(s, no, gen, &file);
+	if (r < 0)
+		goto out;
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0 || fchmod(fd, 0644) < 0) {
+		r = -errno;
+		goto out;
+	}
+	r = write_all(fd, file.p, file.len);
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+out:
+	if (fd >= 0 && close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r < 0) {
+		unlink(tmp);
+		db_fail(db, r, "cannot write the NSS view %s: %s", tmp, strerror(-r));
+	}
+	buf_free(&file);
+	return r;
+}
+
+static int shard_install(struct roster_db *db, unsigned no)
+{
+	char path[4096], tmp[4200];
+	int r = view_shard_path(path, sizeof(path), db->cfg->dbdir, no);
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (r == 0 && rename(tmp, path) < 0)
+		r = db_fail(db, -errno, "cannot install %s: %s", path, strerror(errno));
+	return r;
+}
+
+static int sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+static int write_stamp(struct roster_db *db, uint64_t gen)
+{
+	char path[4096], text[32];
+	int fd, r = 0, n;
+
+	snprintf(path, sizeof(path), "%s/" VIEW_DIR "/" VIEW_STAMP, db->cfg->dbdir);
+	n = snprintf(text, sizeof(text), "%020llu\n", (unsigned long long)gen);
+	/* Rewritten in place: no new block is needed, so a full disk cannot
+	 * stop a committed change from being stamped. */
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0 || fchmod(fd, 0644) < 0 || pwrite(fd, text, (size_t)n, 0) != n || fdatasync(fd) < 0)
+		r = -errno;
+	if (fd >= 0)
+		close(fd);
+	return r < 0 ? db_fail(db, r, "cannot write %s: %s", path, strerror(-r)) : 0;
+}
+
+int view_read_stamp(const char *dbdir, uint64_t *gen)
+{
+	char path[4096], text[32] = "";
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/" VIEW_DIR "/" VIEW_STAMP, dbdir);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n != 21 || text[20] != '\n')
+		return -EBADMSG;
+	*gen = strtoull(text, NULL, 10);
+	return 0;
+}
+
+static unsigned shard_of_key(const char *key, size_t klen)
+{
+	return view_shard_of(view_hash(key + 1, klen - 1));
+}
+
+/* ---- the incremental update at commit ---- */
+
+static bool key_touched(char *const *touched, const unsigned char *k, uint32_t klen)
+{
+	for (size_t i = 0; touched[i]; i++)
+		if (strlen(touched[i]) == klen && memcmp(touched[i], k, klen) == 0)
+			return true;
+	return false;
+}
+
+int view_update_touched(struct roster_db *db, uint64_t gen)
+{
+	struct role_gids rg = { 0 };
+	bool dirty[VIEW_SHARDS] = { false };
+	char *const *t = db->touched;
+	int r = role_gids_load(db, &rg);
+
+	for (size_t i = 0; t && t[i]; i++)
+		dirty[shard_of_key(t[i], strlen(t[i]))] = true;
+	if (db->all_shards)
+		memset(dirty, true, sizeof(dirty));
+	for (unsigned no = 0; r == 0 && no < VIEW_SHARDS; no++) {
+		struct shard s = { 0 };
+		struct view_map m;
+		char path[4096];
+
+		if (!dirty[no])
+			continue;
+		r = view_shard_path(path, sizeof(path), db->cfg->dbdir, no);
+		if (r == 0 && view_map_open(path, &m) == 0) {
+			const unsigned char *k, *v;
+			uint32_t pos = 0, kl, vl;
+
+			while (view_map_next(&m, &pos, &k, &kl, &v, &vl) == 0)
+				if (!t || !key_touched(t, k, kl))
+					shard_add(&s, k, kl, v, vl);
+			view_map_close(&m);
+		}
+		for (size_t i = 0; r == 0 && t && t[i]; i++) {
+			struct buf v = { 0 };
+
+			if (shard_of_key(t[i], strlen(t[i])) != no)
+				continue;
+			r = entry_for(db, &rg, t[i][0], t[i] + 1, &v);
+			if (r == 0)
+				shard_add(&s, t[i], (uint32_t)strlen(t[i]), v.p, (uint32_t)v.len);
+			else if (r == -ENOENT)
+				r = 0;
+			buf_free(&v);
+		}
+		r = r ?: shard_write_tmp(db, &s, no, gen);
+		buf_free(&s.rec);
+	}
+	role_gids_free(&rg);
+	if (r < 0)
+		return r; /* the caller cancels the transaction: nothing changed */
+	r = store_commit_tdb(db);
+	for (unsigned no = 0; no < VIEW_SHARDS; no++) {
+		if (!dirty[no])
+			continue;
+		if (r == 0)
+			r = shard_install(db, no);
+		else {
+			char path[4096], tmp[4200];
+
+			if (view_shard_path(path, sizeof(path), db->cfg->dbdir, no) == 0) {
+				snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+				unlink(tmp);
+			}
+		}
+	}
+	if (r < 0)
+		return r;
+	{
+		char dir[4096];
+
+		snprintf(dir, sizeof(dir), "%s/" VIEW_DIR, db->cfg->dbdir);
+		sync_dir(dir);
+	}
+	return write_stamp(db, gen);
+}
+
+/* ---- the full rebuild ---- */
+
+struct full {
+	struct roster_db *db;
+	struct role_gids *rg;
+	struct shard *shards;
+	int r;
+};
+
+static void full_add(struct full *f, char kind, const char *body, struct buf *v)
+{
+	char key[VIEW_KEY_MAX + 1];
+	size_t kl = (size_t)snprintf(key, sizeof(key), "%c%s", kind, body);
+
+	shard_add(&f->shards[shard_of_key(key, kl)], key, (uint32_t)kl, v->p, (uint32_t)v->len);
+}
+
+static int full_user(struct tdb_context *tdb, TDB_DATA k, TDB_DATA d, void *priv)
+{
+	struct full *f = priv;
+	struct roster_user *u = NULL;
+	struct buf pw = { 0 }, gr = { 0 };
+	char id[16];
+
+	(void)tdb;
+	if (k.dsize < 5 || memcmp(k.dptr, "user/", 5) != 0)
+		return 0;
+	f->r = codec_user_decode(d.dptr, d.dsize, &u);
+	if (f->r == 0 && live(u)) {
+		f->r = pw_value(u, f->rg, &pw);
+		snprintf(id, sizeof(id), "%u", (unsigned)u->uid);
+		full_add(f, VIEW_PW_NAME, u->name, &pw);
+		full_add(f, VIEW_PW_UID, id, &pw);
+		if (u->gid == u->uid) {
+			f->r = f->r ?: gr_value(u->name, u->gid, NULL, &gr);
+			full_add(f, VIEW_GR_NAME, u->name, &gr);
+			full_add(f, VIEW_GR_GID, id, &gr);
+		}
+	}
+	buf_free(&pw);
+	buf_free(&gr);
+	roster_user_free(u);
+	return f->r != 0;
+}
+
+/* Every entry the view should hold, sorted into shards. */
+static int build_all(struct roster_db *db, struct shard *shards)
+{
+	struct role_gids rg = { 0 };
+	struct full f = { db, &rg, shards, 0 };
+	int r = role_gids_load(db, &rg);
+
+	if (r == 0 && tdb_traverse_read(db->tdb, full_user, &f) < 0)
+		r = f.r ? f.r : -EIO;
+	for (size_t i = 0; r == 0 && i < rg.n; i++) {
+		struct buf v = { 0 };
+		char id[16];
+
+		r = role_entry(db, rg.names[i], &v);
+		snprintf(id, sizeof(id), "%u", (unsigned)rg.gids[i]);
+		if (r == 0) {
+			full_add(&f, VIEW_GR_NAME, rg.names[i], &v);
+			full_add(&f, VIEW_GR_GID, id, &v);
+		}
+		buf_free(&v);
+	}
+	role_gids_free(&rg);
+	return r;
+}
+
+static void shards_free(struct shard *shards)
+{
+	for (unsigned i = 0; shards && i < VIEW_SHARDS; i++)
+		buf_free(&shards[i].rec);
+	free(shards);
+}
+
+int roster_view_rebuild(struct roster_db *db)
+{
+	struct shard *shards = calloc(VIEW_SHARDS, sizeof(*shards));
+	uint64_t gen = 0;
+	char dir[4096];
+	int r;
+
+	if (!shards)
+		return -ENOMEM;
+	snprintf(dir, sizeof(dir), "%s/" VIEW_DIR, db->cfg->dbdir);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		r = db_fail(db, -errno, "cannot create %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	r = db_get_u64(db, "meta/generation", &gen);
+	if (r == -ENOENT)
+		r = 0;
+	r = r ?: build_all(db, shards);
+	if (r < 0) {
+		db_fail(db, r, "cannot read the accounts to rebuild the view: %s", strerror(-r));
+		goto out;
+	}
+	for (unsigned no = 0; r == 0 && no < VIEW_SHARDS; no++)
+		r = shard_write_tmp(db, &shards[no], no, gen);
+	for (unsigned no = 0; r == 0 && no < VIEW_SHARDS; no++)
+		r = shard_install(db, no);
+	if (r == 0)
+		sync_dir(dir);
+	r = r ?: write_stamp(db, gen);
+out:
+	shards_free(shards);
+	return r;
+}
+
+/* ---- comparison, for db check ---- */
+
+int view_compare(struct roster_db *db, roster_problem_fn fn, void *priv, unsigned *problems)
+{
+	struct shard *shards = calloc(VIEW_SHARDS, sizeof(*shards));
+	unsigned reported = 0;
+	char msg[256];
+	int r;
+
+	if (!shards)
+		return -ENOMEM;
+	r = build_all(db, shards);
+	for (unsigned no = 0; r == 0 && no < VIEW_SHARDS; no++) {
+		struct view_map m;
+		char path[4096];
+		uint32_t off = 0, have = 0, pos = 0, kl, vl, want_vl;
+		const unsigned char *k, *v, *want_v;
+		int rr;
+
+		rr = view_shard_path(path, sizeof(path), db->cfg->dbdir, no) ?: view_map_open(path, &m);
+		if (rr < 0) {
+			(*problems)++;
+			if (reported++ < 20) {
+				snprintf(msg, sizeof(msg), "view shard %s is unreadable: %s", path, strerror(-rr));
+				fn(msg, priv);
+			}
+			continue;
+		}
+		while (view_map_next(&m, &pos, &k, &kl, &v, &vl) == 0)
+			have++;
+		for (uint32_t i = 0; i < shards[no].n; i++) {
+			const unsigned char *p = shards[no].rec.p + off;
+
+			memcpy(&kl, p, 4);
+			memcpy(&want_vl, p + 4, 4);
+			want_v = p + 8 + kl;
+			off += (8 + kl + want_vl + 3) & ~3u;
+			rr = view_map_find(&m, p + 8, kl, &v, &vl);
+			if (rr == 0 && vl == want_vl && memcmp(v, want_v, vl) == 0)
+				continue;
+			(*problems)++;
+			if (reported++ < 20) {
+				snprintf(msg, sizeof(msg), "view entry %c %.*s is %s", p[8], (int)kl - 1,
+					 (const char *)p + 9, rr == 0 ? "out of date" : "missing");
+				fn(msg, priv);
+			}
+		}
+		if (have != shards[no].n) {
+			(*problems)++;
+			if (reported++ < 20) {
+				snprintf(msg, sizeof(msg), "view shard %u holds %u entries; the accounts give %u",
+					 no, have, shards[no].n);
+				fn(msg, priv);
+			}
+		}
+		view_map_close(&m);
+	}
+	shards_free(shards);
+	return r;
+}

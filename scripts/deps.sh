@@ -1,0 +1,39 @@
+#!/bin/sh
+# Install the Debian packages roster needs to build, test and demo, but
+# only the ones that are missing: a machine that has them all is left alone
+# and no network is touched.  Usage: scripts/deps.sh [build|check|demo|bench]
+set -eu
+
+build="build-essential pkg-config libtdb-dev libsodium-dev uuid-dev
+       libinih-dev libpwquality-dev libjansson-dev libpam0g-dev"
+check="$build libcmocka-dev tdb-tools libpam-wrapper libpamtest0-dev
+       libnss-wrapper pamtester util-linux passwd login"
+demo="$check"
+bench="$check libnss-db"
+
+case "${1:-check}" in
+build) want=$build ;;
+check) want=$check ;;
+demo)  want=$demo ;;
+bench) want=$bench ;;
+*) echo "usage: $0 [build|check|demo|bench]" >&2; exit 2 ;;
+esac
+
+missing=
+for p in $want; do
+	# dpkg-query knows "install ok installed" only for fully set-up packages.
+	s=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	[ "$s" = "install ok installed" ] || missing="$missing $p"
+done
+[ -n "$missing" ] || exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "roster: missing Debian packages:$missing" >&2
+	echo "roster: run this as root, or: apt-get install$missing" >&2
+	exit 1
+fi
+echo "roster: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
