@@ -50,8 +50,10 @@ tests/lib/%: tests/lib/%.c lib/libroster.a
 deps:
 	@bash scripts/deps.sh build
 
+CLI_TESTS := tests/cli/test_users.sh tests/cli/test_concurrency.sh
+
 check: deps-check all $(TEST_UNITS)
-	@bash tests/run.sh $(TEST_UNITS)
+	@bash tests/run.sh $(TEST_UNITS) $(CLI_TESTS)
 
 deps-check:
 	@bash scripts/deps.sh check

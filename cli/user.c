@@ -609,6 +609,79 @@ out:
 	return e;
 }
 
+/* ---- user history ---- */
+
+static json_t *event_json(const struct roster_event *e)
+{
+	json_t *o = json_object(), *ch = json_array();
+
+	json_object_set_new(o, "time", json_time(e->time));
+	json_object_set_new(o, "actor", json_string(e->actor));
+	json_object_set_new(o, "action", json_string(e->action));
+	for (size_t i = 0; i < e->nchanges; i++) {
+		const struct roster_change *c = &e->changes[i];
+		json_t *x = json_object();
+
+		json_object_set_new(x, "field", json_string(c->field));
+		if (c->secret)
+			json_object_set_new(x, "secret", json_true());
+		else {
+			json_object_set_new(x, "old", json_str_or_null(c->old_value));
+			json_object_set_new(x, "new", json_str_or_null(c->new_value));
+		}
+		json_array_append_new(ch, x);
+	}
+	json_object_set_new(o, "changes", ch);
+	return o;
+}
+
+static int print_event(const struct roster_event *e, void *priv)
+{
+	char when[21];
+
+	if (priv) {
+		json_array_append_new(priv, event_json(e));
+		return 0;
+	}
+	roster_format_time(e->time, when);
+	printf("%s  %-12s %s\n", when, e->actor, e->action);
+	for (size_t i = 0; i < e->nchanges; i++) {
+		const struct roster_change *c = &e->changes[i];
+
+		if (c->secret)
+			printf("    %-22s (changed; secret)\n", c->field);
+		else
+			printf("    %-22s %s -> %s\n", c->field, c->old_value ? c->old_value : "-",
+			       c->new_value ? c->new_value : "-");
+	}
+	return 0;
+}
+
+static int user_history(struct cli *c, int argc, char **argv)
+{
+	struct roster_user *u = NULL;
+	json_t *a = NULL;
+	int r, e;
+
+	if (argc != 2 || argv[1][0] == '-')
+		return cli_usage(&user_commands[5], "which user?");
+	if ((e = cli_open(c, false)) != 0)
+		return e;
+	if ((r = roster_user_get(c->db, argv[1], &u)) < 0)
+		return cli_fail(c, r);
+	roster_user_free(u);
+	if (c->json)
+		a = json_array();
+	r = roster_history_foreach(c->db, argv[1], print_event, a);
+	if (r < 0) {
+		json_decref(a);
+		return cli_fail(c, r);
+	}
+	if (a)
+		json_print(a);
+	return EXIT_OK;
+}
+
 const struct command user_commands[] = {
 	{ "user", "add", user_add,
 	  "NAME --email ADDR [--first NAME] [--last NAME] [--role ROLE]... [--supervisor USER]\n"
@@ -625,5 +698,6 @@ const struct command user_commands[] = {
 	{ "user", "passwd", user_passwd,
 	  "NAME [--password-stdin | --generate-password] [--must-change-password]",
 	  "set a password, or force a change at the next login", true },
+	{ "user", "history", user_history, "NAME", "who changed what about a user, and when", false },
 	{ 0 },
 };

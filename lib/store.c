@@ -181,11 +181,13 @@ static int check_dir(struct roster_db *db, const char *dir, bool create)
 
 	if (create && mkdir(dir, 0755) < 0 && errno != EEXIST)
 		return db_fail(db, -errno, "cannot create %s: %s", dir, strerror(errno));
+	if (lstat(dir, &st) < 0 && errno == ENOENT)
+		return db_fail(db, -ENOENT, "no roster database in %s (any write command creates it)", dir);
 	if (lstat(dir, &st) < 0)
 		return db_fail(db, -errno, "%s: %s", dir, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
 		return db_fail(db, -ENOTDIR, "%s is not a directory", dir);
-	if (st.st_uid != geteuid() || (st.st_mode & 022))
+	if (st.st_uid != 0 || (st.st_mode & 022))
 		return db_fail(db, -EPERM, "%s must be owned by root and writable by root only", dir);
 	return 0;
 }
@@ -198,7 +200,7 @@ static int check_accounts_file(struct roster_db *db, const char *path, int fd)
 		return db_fail(db, -errno, "%s: %s", path, strerror(errno));
 	if (!S_ISREG(st.st_mode))
 		return db_fail(db, -EPERM, "%s is not a regular file", path);
-	if (st.st_uid != geteuid())
+	if (st.st_uid != 0)
 		return db_fail(db, -EPERM, "refusing %s: it is owned by uid %u, not root", path,
 			       (unsigned)st.st_uid);
 	if (st.st_mode & 077)

@@ -96,6 +96,22 @@ int ids_allocate(struct roster_db *db, bool want_group, uint32_t *id)
 	return db_put_u64(db, "meta/next_id", next + 1);
 }
 
+/* "/srv//alice/" is stored as "/srv/alice"; ".." and relative paths are
+ * refused by validate(). */
+static int normalize_home(struct roster_user *u)
+{
+	char norm[4096];
+	char *s;
+
+	if (!u->home || roster_normalize_path(u->home, norm, sizeof(norm)) < 0)
+		return 0;
+	if (!(s = strdup(norm)))
+		return -ENOMEM;
+	free(u->home);
+	u->home = s;
+	return 0;
+}
+
 /* Checks every field a caller can set; names the offending field. */
 static int validate(struct roster_db *db, const struct roster_user *u)
 {
@@ -361,7 +377,7 @@ int roster_user_add(struct roster_db *db, struct roster_user *u)
 			return db_fail(db, -EINVAL, "home_base %s in %s is not a usable path",
 				       db->cfg->home_base, db->cfg->path);
 	}
-	r = validate(db, u);
+	r = normalize_home(u) ?: validate(db, u);
 	if (r < 0)
 		return r;
 	r = ids_allocate(db, db->cfg->pg_policy == ROSTER_PG_PRIVATE, &u->uid) ?:
@@ -399,7 +415,7 @@ int roster_user_update(struct roster_db *db, struct roster_user *u, const char *
 	if (o->uid != u->uid || o->gid != u->gid || strcmp(o->uuid, u->uuid) != 0)
 		r = db_fail(db, -EINVAL, "the uid, gid and uuid of a user never change");
 	else
-		r = validate(db, u) ?: user_write(db, o, u, action);
+		r = normalize_home(u) ?: validate(db, u) ?: user_write(db, o, u, action);
 	roster_user_free(o);
 	return r;
 }
