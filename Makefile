@@ -47,21 +47,24 @@ tests/lib/%: tests/lib/%.c lib/libroster.a
 	$(CC) $(CFLAGS) -Ilib $(LDFLAGS) -o $@ $< lib/libroster.a $(PKG_LIBS) \
 		$(shell pkg-config --libs cmocka)
 
-deps:
-	@bash scripts/deps.sh build
+CLI_TESTS := tests/cli/test_users.sh tests/cli/test_prompt.sh tests/cli/test_concurrency.sh
 
-CLI_TESTS := tests/cli/test_users.sh tests/cli/test_concurrency.sh
-
-check: deps-check all $(TEST_UNITS)
-	@bash tests/run.sh $(TEST_UNITS) $(CLI_TESTS)
-
-deps-check:
+# check and demo install what is missing first, then build in a sub-make:
+# the pkg-config calls above must run after the -dev packages exist.
+check:
 	@bash scripts/deps.sh check
+	@$(MAKE) --no-print-directory run-tests
+
+run-tests: all $(TEST_UNITS)
+	@bash tests/run.sh $(TEST_UNITS) $(CLI_TESTS)
 
 demo:
 	@bash scripts/deps.sh demo
 	@$(MAKE) --no-print-directory all
 	@bash scripts/demo.sh
+
+deps:
+	@bash scripts/deps.sh build
 
 install: all
 	install -D -m 0755 cli/roster $(DESTDIR)$(SBINDIR)/roster
@@ -75,6 +78,6 @@ uninstall:
 clean:
 	rm -f lib/*.o lib/*.d lib/*.a cli/*.o cli/*.d cli/roster $(TEST_UNITS) tests/lib/*.d
 
-.PHONY: all deps deps-check check demo install uninstall clean
+.PHONY: all deps check run-tests demo install uninstall clean
 
 -include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d)

@@ -258,6 +258,11 @@ int roster_db_open(const struct roster_config *cfg, int flags, struct roster_db 
 		if (r == -ENOENT)
 			return db_fail(db, r, "no roster database in %s (any write command creates it)",
 				       cfg->dbdir);
+		if (r == -EIO || r == -EINVAL)
+			return db_fail(db, -EBADMSG,
+				       "cannot open %s: it is damaged or not a tdb database (%s); "
+				       "restore it from a backup",
+				       path, strerror(-r));
 		return db_fail(db, r, "cannot open %s: %s%s", path, strerror(-r),
 			       r == -EACCES ? " (run as root)" : "");
 	}

@@ -7,7 +7,7 @@ set -eu
 build="build-essential pkg-config libtdb-dev libsodium-dev uuid-dev
        libinih-dev libpwquality-dev libjansson-dev libpam0g-dev"
 check="$build libcmocka-dev tdb-tools libpam-wrapper libpamtest0-dev
-       libnss-wrapper pamtester util-linux passwd login jq bc procps"
+       libnss-wrapper pamtester util-linux passwd login jq bc procps expect"
 demo="$check"
 bench="$check libnss-db"
 

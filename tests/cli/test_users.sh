@@ -201,4 +201,21 @@ run 1 "a world-readable accounts.tdb is refused" user show alice
 check "... with the reason" grep -q "chmod 600" <<<"$ERR"
 chmod 600 "$T/db/accounts.tdb"
 
+# --- a damaged database: a clear error, never a crash, nothing written
+cp "$T/db/accounts.tdb" "$T/good.tdb"
+tdbtool "$T/db/accounts.tdb" store user/erin garbage >/dev/null 2>&1
+run 1 "a damaged record is reported on show" user show erin
+check "... as damaged" grep -q "damaged" <<<"$ERR"
+run 1 "db check fails on a damaged record" db check
+check "... and names it" grep -q "user/erin cannot be decoded" <<<"$OUT"
+refused 1 "an edit of a damaged record is refused" user edit erin --first Again
+cp "$T/good.tdb" "$T/db/accounts.tdb"
+truncate -s 1000 "$T/db/accounts.tdb"
+run 1 "a truncated accounts.tdb is refused" user list
+check "... with advice" grep -q "damaged or not a tdb database" <<<"$ERR"
+run 1 "and a write to it too" user add zed --email zed@example.org
+check "the truncated file was not written" [ "$(stat -c %s "$T/db/accounts.tdb")" = 1000 ]
+cp "$T/good.tdb" "$T/db/accounts.tdb"
+run 0 "the restored database checks clean" db check
+
 [ "$fails" -eq 0 ]
