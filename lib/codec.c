@@ -202,14 +202,9 @@ static int decode_field(const struct field *f, void *obj, const unsigned char *p
 			return -EBADMSG;
 		memcpy(dst, p, 32);
 		return 0;
-	case F_STRV: {
-		char *s = dup_str(p, n, &r);
-		if (!s)
-			return r;
-		r = strv_add(dst, s);
-		free(s);
-		return r;
-	}
+	case F_STRV:
+		/* decode_fields() fills lists itself, sized by a first pass. */
+		return -EINVAL;
 	}
 	return -EBADMSG;
 }
@@ -217,18 +212,35 @@ static int decode_field(const struct field *f, void *obj, const unsigned char *p
 /* The per-field callback lets events decode their nested change lists. */
 typedef int (*extra_fn)(void *obj, uint16_t tag, const unsigned char *p, size_t n);
 
-static int decode_fields(char type, const struct field *f, size_t nf, void *obj,
-			 const void *data, size_t len, struct buf *unknown, extra_fn extra)
+static int cmp_str(const void *a, const void *b)
 {
-	const unsigned char *p = data, *end = p + len;
-	int r;
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
-	if (len < 4 || p[0] != 'R' || p[1] != (unsigned char)type || p[2] == 0)
-		return -EBADMSG;
-	/* A newer major version may change meanings, not just add fields. */
-	if (p[2] > REC_VERSION)
-		return -EPROTONOSUPPORT;
-	p += 4;
+/* Sorts a list and drops duplicates, so lists are sets whatever was stored. */
+static void strv_normalize(char **v, size_t n)
+{
+	size_t o = 0;
+
+	qsort(v, n, sizeof(char *), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		if (o > 0 && strcmp(v[o - 1], v[i]) == 0)
+			free(v[i]);
+		else
+			v[o++] = v[i];
+	}
+	v[o] = NULL;
+}
+
+/* Walks the fields of a record: the first pass (fill == NULL) counts the
+ * elements of each list field, the second decodes. */
+static int walk_fields(const struct field *f, size_t nf, void *obj, const unsigned char *p,
+		       const unsigned char *end, struct buf *unknown, extra_fn extra, size_t *count,
+		       bool decode)
+{
+	char *base = obj;
+	int r = 0;
+
 	while (p < end) {
 		uint16_t tag;
 		size_t n, i;
@@ -241,7 +253,16 @@ static int decode_fields(char type, const struct field *f, size_t nf, void *obj,
 			return -EBADMSG;
 		for (i = 0; i < nf && f[i].tag != tag; i++)
 			;
-		if (i < nf)
+		if (!decode) {
+			if (i < nf && f[i].type == F_STRV)
+				count[i]++;
+		} else if (i < nf && f[i].type == F_STRV) {
+			char **v = *(char ***)(base + f[i].off);
+
+			v[count[i]] = dup_str(p + 6, n, &r);
+			if (v[count[i]])
+				count[i]++;
+		} else if (i < nf)
 			r = decode_field(&f[i], obj, p + 6, n);
 		else if (extra && (r = extra(obj, tag, p + 6, n)) != -ENOENT)
 			;
@@ -255,6 +276,40 @@ static int decode_fields(char type, const struct field *f, size_t nf, void *obj,
 		p += 6 + n;
 	}
 	return 0;
+}
+
+static int decode_fields(char type, const struct field *f, size_t nf, void *obj,
+			 const void *data, size_t len, struct buf *unknown, extra_fn extra)
+{
+	const unsigned char *p = data, *end = p + len;
+	size_t count[32] = { 0 };
+	char *base = obj;
+	int r;
+
+	if (len < 4 || p[0] != 'R' || p[1] != (unsigned char)type || p[2] == 0)
+		return -EBADMSG;
+	/* A newer major version may change meanings, not just add fields. */
+	if (p[2] > REC_VERSION)
+		return -EPROTONOSUPPORT;
+	if (nf > sizeof(count) / sizeof(count[0]))
+		return -EINVAL;
+	r = walk_fields(f, nf, obj, p + 4, end, NULL, NULL, count, false);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < nf; i++) {
+		if (f[i].type != F_STRV || count[i] == 0)
+			continue;
+		/* every element costs at least its 6-byte header: no overflow */
+		*(char ***)(base + f[i].off) = calloc(count[i] + 1, sizeof(char *));
+		if (!*(char ***)(base + f[i].off))
+			return -ENOMEM;
+		count[i] = 0;
+	}
+	r = walk_fields(f, nf, obj, p + 4, end, unknown, extra, count, true);
+	for (size_t i = 0; i < nf; i++)
+		if (f[i].type == F_STRV && count[i])
+			strv_normalize(*(char ***)(base + f[i].off), count[i]);
+	return r;
 }
 
 int codec_user_encode(const struct roster_user *u, struct buf *out)

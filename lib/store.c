@@ -179,7 +179,9 @@ static int check_dir(struct roster_db *db, const char *dir, bool create)
 {
 	struct stat st;
 
-	if (create && mkdir(dir, 0755) < 0 && errno != EEXIST)
+	if (create && mkdir(dir, 0755) == 0)
+		chmod(dir, 0755); /* whatever the umask: NSS readers need the view */
+	else if (create && errno != EEXIST)
 		return db_fail(db, -errno, "cannot create %s: %s", dir, strerror(errno));
 	if (lstat(dir, &st) < 0 && errno == ENOENT)
 		return db_fail(db, -ENOENT, "no roster database in %s (any write command creates it)", dir);

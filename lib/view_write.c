@@ -556,7 +556,9 @@ int roster_view_rebuild(struct roster_db *db)
 	if (!shards)
 		return -ENOMEM;
 	snprintf(dir, sizeof(dir), "%s/" VIEW_DIR, db->cfg->dbdir);
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+	if (mkdir(dir, 0755) == 0)
+		chmod(dir, 0755);
+	else if (errno != EEXIST) {
 		r = db_fail(db, -errno, "cannot create %s: %s", dir, strerror(errno));
 		goto out;
 	}

@@ -8,6 +8,13 @@ run 0 "role add creates the database" role add analyst --description "Data analy
 check "accounts.tdb is 0600" [ "$(stat -c %a "$T/db/accounts.tdb")" = 600 ]
 check "every view file is 0644" [ -z "$(find "$T/db/view" -type f ! -perm 0644)" ]
 check "256 shards and a stamp" [ "$(ls "$T/db/view" | wc -l)" = 257 ]
+check "the view directory is 0755" [ "$(stat -c %a "$T/db/view")" = 755 ]
+mkdir "$T/umask" && chmod 755 "$T/umask"
+sed "s|^dir = .*|dir = $T/umask/db|" "$T/roster.conf" >"$T/umask.conf"
+(umask 077 && "$ROSTER" --config "$T/umask.conf" role add x >/dev/null)
+check "under umask 077, accounts.tdb is still 0600" [ "$(stat -c %a "$T/umask/db/accounts.tdb")" = 600 ]
+check "... the view directory 0755" [ "$(stat -c %a "$T/umask/db/view")" = 755 ]
+check "... and the view files 0644" [ -z "$(find "$T/umask/db/view" -type f ! -perm 0644)" ]
 run 0 "role list shows the admin role" role list
 check "the admin role exists" grep -q roster-admin <<<"$OUT"
 
