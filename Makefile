@@ -30,8 +30,7 @@ CLI_SRCS := cli/main.c cli/output.c cli/prompt.c cli/user.c cli/role.c cli/db.c
 LIB_OBJS := $(LIB_SRCS:.c=.o)
 CLI_OBJS := $(CLI_SRCS:.c=.o)
 
-TEST_UNITS := tests/lib/test_codec tests/lib/test_validate tests/lib/test_store \
-              tests/lib/test_view
+TEST_UNITS := $(patsubst %.c,%,$(sort $(wildcard tests/lib/test_*.c)))
 
 all: lib/libroster.a cli/roster
 
