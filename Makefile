@@ -32,7 +32,11 @@ CLI_OBJS := $(CLI_SRCS:.c=.o)
 
 TEST_UNITS := $(patsubst %.c,%,$(sort $(wildcard tests/lib/test_*.c)))
 
-all: lib/libroster.a cli/roster
+all: lib/libroster.a cli/roster nss_module/libnss_roster.so.2
+
+# After "all", so that it stays the default goal; before any rule that
+# names the module's variables in its prerequisites.
+include nss_module/module.mk
 
 lib/libroster.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
@@ -54,8 +58,8 @@ check:
 	@bash scripts/deps.sh check
 	@$(MAKE) --no-print-directory run-tests
 
-run-tests: all $(TEST_UNITS)
-	@bash tests/run.sh $(TEST_UNITS) $(CLI_TESTS)
+run-tests: all $(TEST_UNITS) $(NSS_TEST_BINS)
+	@bash tests/run.sh $(TEST_UNITS) $(CLI_TESTS) $(NSS_TESTS)
 
 demo:
 	@bash scripts/deps.sh demo
@@ -74,7 +78,7 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/roster
 
-clean:
+clean: clean-nss
 	rm -f lib/*.o lib/*.d lib/*.a cli/*.o cli/*.d cli/roster $(TEST_UNITS) tests/lib/*.d
 
 .PHONY: all deps check run-tests demo install uninstall clean

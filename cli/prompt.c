@@ -60,10 +60,17 @@ static int ask(int fd, const char *prompt, char *out, size_t outlen)
 	noecho = old;
 	noecho.c_lflag &= (tcflag_t)~(ECHO | ECHONL);
 	noecho.c_lflag |= ICANON;
-	if (write(fd, prompt, strlen(prompt)) < 0 || tcsetattr(fd, TCSAFLUSH, &noecho) < 0)
+	/* Echo off (dropping anything typed ahead) before the prompt shows:
+	 * what is typed after it must be neither echoed nor flushed. */
+	if (tcsetattr(fd, TCSAFLUSH, &noecho) < 0)
 		return -errno;
+	if (write(fd, prompt, strlen(prompt)) < 0) {
+		r = -errno;
+		tcsetattr(fd, TCSADRAIN, &old);
+		return r;
+	}
 	r = read_line(fd, out, outlen);
-	tcsetattr(fd, TCSAFLUSH, &old);
+	tcsetattr(fd, TCSADRAIN, &old);
 	if (write(fd, "\n", 1) < 0 && r == 0)
 		r = -errno;
 	return r;

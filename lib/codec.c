@@ -192,7 +192,7 @@ static int decode_field(const struct field *f, void *obj, const unsigned char *p
 		*(bool *)dst = p[0];
 		return 0;
 	case F_UUID:
-		if (n != ROSTER_UUID_LEN)
+		if (n != ROSTER_UUID_LEN || memchr(p, '\0', n))
 			return -EBADMSG;
 		memcpy(dst, p, n);
 		((char *)dst)[n] = '\0';

@@ -90,8 +90,8 @@ int role_load(struct roster_db *db, const char *name, struct roster_role **out) 
 int members_load(struct roster_db *db, const char *role, char ***out) MUST_CHECK;
 int members_store(struct roster_db *db, const char *role, char *const *m) MUST_CHECK;
 /* Allocates the next never-used id in the configured range, free in the
- * system files for both uid and gid when want_group. */
-int ids_allocate(struct roster_db *db, bool want_group, uint32_t *id) MUST_CHECK;
+ * system files both as a uid and as a gid. */
+int ids_allocate(struct roster_db *db, uint32_t *id) MUST_CHECK;
 
 /* ---- history (history.c) ---- */
 struct changes {

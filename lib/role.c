@@ -172,7 +172,7 @@ int roster_role_add(struct roster_db *db, struct roster_role *role)
 		return db_fail(db, r, "cannot read %s: %s", db->cfg->group_file, strerror(-r));
 	if (r > 0)
 		return db_fail(db, -EEXIST, "group %s already exists in %s", role->name, db->cfg->group_file);
-	r = validate(db, role) ?: ids_allocate(db, true, &role->gid);
+	r = validate(db, role) ?: ids_allocate(db, &role->gid);
 	if (r < 0)
 		return r;
 	role->created = db->now;

@@ -346,7 +346,10 @@ static int initialize(struct roster_db *db)
 	db->all_shards = true;
 	admin.name = db->cfg->admin_role;
 	admin.description = (char *)"roster administrators";
-	return roster_role_add(db, &admin);
+	r = roster_role_add(db, &admin);
+	free(admin.created_by);
+	free(admin.updated_by);
+	return r;
 }
 
 int roster_txn_begin(struct roster_db *db, const char *actor)

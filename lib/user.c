@@ -62,7 +62,7 @@ int roster_user_get(struct roster_db *db, const char *name, struct roster_user *
 	return r;
 }
 
-int ids_allocate(struct roster_db *db, bool want_group, uint32_t *id)
+int ids_allocate(struct roster_db *db, uint32_t *id)
 {
 	uint64_t next;
 	char key[KEY_MAX];
@@ -83,8 +83,10 @@ int ids_allocate(struct roster_db *db, bool want_group, uint32_t *id)
 		key_gid(key, (uint32_t)next);
 		if (db_exists(db, key))
 			continue;
+		/* Free as a uid and as a gid: the view infers a private group
+		 * from gid == uid, so no id may be taken in either file. */
 		r = sysdb_has_user(db->cfg, NULL, (uint32_t)next);
-		if (r == 0 && want_group)
+		if (r == 0)
 			r = sysdb_has_group(db->cfg, NULL, (uint32_t)next);
 		if (r < 0)
 			return db_fail(db, r, "cannot read the system account files: %s", strerror(-r));
@@ -279,9 +281,15 @@ static int user_write(struct roster_db *db, const struct roster_user *o, struct 
 	int r = 0;
 
 	if (!o || !str_eq(o->email, n->email)) {
-		if (n->email)
-			r = index_email(db, n->email, n->name, true);
-		if (r == 0 && o && o->email)
+		char ko[KEY_MAX] = "", kn[KEY_MAX];
+
+		/* Alice@x and alice@x share one index key: a change of case
+		 * rewrites it, it must not delete it. */
+		key_email(kn, n->email);
+		if (o && o->email)
+			key_email(ko, o->email);
+		r = index_email(db, n->email, n->name, true);
+		if (r == 0 && o && o->email && strcmp(ko, kn) != 0)
 			r = index_email(db, o->email, o->name, false);
 	}
 	for (char **p = n->roles; r == 0 && p && *p; p++)
@@ -380,7 +388,7 @@ int roster_user_add(struct roster_db *db, struct roster_user *u)
 	r = normalize_home(u) ?: validate(db, u);
 	if (r < 0)
 		return r;
-	r = ids_allocate(db, db->cfg->pg_policy == ROSTER_PG_PRIVATE, &u->uid) ?:
+	r = ids_allocate(db, &u->uid) ?:
 	    primary_gid(db, u->uid, &u->gid);
 	if (r < 0)
 		return r;

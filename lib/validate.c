@@ -231,7 +231,7 @@ int roster_normalize_path(const char *in, char *out, size_t outlen)
 		if (o + 1 + len + 1 > outlen)
 			return -ENAMETOOLONG;
 		out[o++] = '/';
-		memcpy(out + o, p, len);
+		memmove(out + o, p, len); /* in and out may be one buffer */
 		o += len;
 		p += len;
 	}

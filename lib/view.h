@@ -32,7 +32,7 @@
 
 #define VIEW_SHARDS 256
 #define VIEW_MAGIC 0x31575652534f52ULL /* "ROSVRW1\0" read natively */
-#define VIEW_VERSION 1
+#define VIEW_VERSION 2
 #define VIEW_DIR "view"
 #define VIEW_STAMP "generation"
 
@@ -58,7 +58,9 @@ struct view_slot {
 	uint32_t offset;
 };
 
-/* FNV-1a over the key body; the shard and the bucket use different bits. */
+/* FNV-1a over the key body, then murmur3's finalizer: FNV alone leaves the
+ * top bits nearly equal for short, similar keys ("user01".."user59" fell
+ * into one shard).  The shard uses the top byte, the bucket the low word. */
 static inline uint64_t view_hash(const void *p, size_t n)
 {
 	const unsigned char *s = p;
@@ -68,6 +70,11 @@ static inline uint64_t view_hash(const void *p, size_t n)
 		h ^= s[i];
 		h *= 0x100000001b3ULL;
 	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
 	return h;
 }
 
@@ -76,7 +83,8 @@ static inline unsigned view_shard_of(uint64_t h)
 	return (unsigned)(h >> 56) % VIEW_SHARDS;
 }
 
-/* A key is kind + body; for ids the body is the decimal number. */
+/* A key is kind + body; for ids the body is the decimal number.  Both
+ * return the key's length, or 0 when the name is too long to be one. */
 #define VIEW_KEY_MAX (1 + 32 + 1)
 size_t view_make_key(char *out, enum view_kind kind, const char *name);
 size_t view_make_idkey(char *out, enum view_kind kind, uint32_t id);

@@ -21,6 +21,8 @@ size_t view_make_key(char *out, enum view_kind kind, const char *name)
 {
 	size_t n = strnlen(name, VIEW_KEY_MAX - 1);
 
+	if (n == 0 || n > VIEW_KEY_MAX - 2)
+		return 0;
 	out[0] = (char)kind;
 	memcpy(out + 1, name, n);
 	return n + 1;
@@ -111,7 +113,7 @@ int view_map_current(const char *path, const struct view_map *m)
 {
 	struct stat st;
 
-	if (stat(path, &st) < 0)
+	if (lstat(path, &st) < 0)
 		return -errno;
 	return st.st_ino == m->ino && st.st_dev == m->dev &&
 	       (size_t)st.st_size == m->size && stat_mtime_ns(&st) == m->mtime_ns;
@@ -150,6 +152,8 @@ int view_map_find(const struct view_map *m, const void *key, size_t klen,
 	const unsigned char *buckets, *slots;
 	uint32_t hash, b, lo, hi;
 
+	if (klen < 2)
+		return -ENOENT;
 	memcpy(&h, m->base, sizeof(h));
 	hash = (uint32_t)view_hash((const char *)key + 1, klen - 1) ^ (unsigned char)((const char *)key)[0];
 	b = hash % h.nbuckets;

@@ -347,13 +347,17 @@ static int sync_dir(const char *dir)
 	return r;
 }
 
+/* "roster-view 2 00000000000000000042\n": fixed length, rewritten in place. */
+#define STAMP_FORMAT "roster-view %u %020llu\n"
+#define STAMP_LEN 35
+
 static int write_stamp(struct roster_db *db, uint64_t gen)
 {
-	char path[4096], text[32];
+	char path[4096], text[64];
 	int fd, r = 0, n;
 
 	snprintf(path, sizeof(path), "%s/" VIEW_DIR "/" VIEW_STAMP, db->cfg->dbdir);
-	n = snprintf(text, sizeof(text), "%020llu\n", (unsigned long long)gen);
+	n = snprintf(text, sizeof(text), STAMP_FORMAT, VIEW_VERSION, (unsigned long long)gen);
 	/* Rewritten in place: no new block is needed, so a full disk cannot
 	 * stop a committed change from being stamped. */
 	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
@@ -366,7 +370,9 @@ static int write_stamp(struct roster_db *db, uint64_t gen)
 
 int view_read_stamp(const char *dbdir, uint64_t *gen)
 {
-	char path[4096], text[32] = "";
+	char path[4096], text[64] = "";
+	unsigned version;
+	unsigned long long g;
 	ssize_t n;
 	int fd;
 
@@ -376,9 +382,12 @@ int view_read_stamp(const char *dbdir, uint64_t *gen)
 		return -errno;
 	n = read(fd, text, sizeof(text) - 1);
 	close(fd);
-	if (n != 21 || text[20] != '\n')
+	if (n != STAMP_LEN || sscanf(text, STAMP_FORMAT, &version, &g) != 2)
 		return -EBADMSG;
-	*gen = strtoull(text, NULL, 10);
+	/* A view in another format is rebuilt by the next writer. */
+	if (version != VIEW_VERSION)
+		return -ESTALE;
+	*gen = g;
 	return 0;
 }
 
@@ -400,7 +409,7 @@ static bool key_touched(char *const *touched, const unsigned char *k, uint32_t k
 int view_update_touched(struct roster_db *db, uint64_t gen)
 {
 	struct role_gids rg = { 0 };
-	bool dirty[VIEW_SHARDS] = { false };
+	bool dirty[VIEW_SHARDS] = { false }, rebuild = false;
 	char *const *t = db->touched;
 	int r = role_gids_load(db, &rg);
 
@@ -412,11 +421,13 @@ int view_update_touched(struct roster_db *db, uint64_t gen)
 		struct shard s = { 0 };
 		struct view_map m;
 		char path[4096];
+		int rr;
 
 		if (!dirty[no])
 			continue;
 		r = view_shard_path(path, sizeof(path), db->cfg->dbdir, no);
-		if (r == 0 && view_map_open(path, &m) == 0) {
+		rr = r ?: view_map_open(path, &m);
+		if (rr == 0) {
 			const unsigned char *k, *v;
 			uint32_t pos = 0, kl, vl;
 
@@ -424,6 +435,10 @@ int view_update_touched(struct roster_db *db, uint64_t gen)
 				if (!t || !key_touched(t, k, kl))
 					shard_add(&s, k, kl, v, vl);
 			view_map_close(&m);
+		} else if (!(rr == -ENOENT && db->all_shards)) {
+			/* The old shard is gone or damaged: what it held can only
+			 * come from the accounts, so rebuild the whole view. */
+			rebuild = true;
 		}
 		for (size_t i = 0; r == 0 && t && t[i]; i++) {
 			struct buf v = { 0 };
@@ -460,6 +475,8 @@ int view_update_touched(struct roster_db *db, uint64_t gen)
 	}
 	if (r < 0)
 		return r;
+	if (rebuild)
+		return roster_view_rebuild(db);
 	{
 		char dir[4096];
 
@@ -496,8 +513,11 @@ static int full_user(struct tdb_context *tdb, TDB_DATA k, TDB_DATA d, void *priv
 	(void)tdb;
 	if (k.dsize < 5 || memcmp(k.dptr, "user/", 5) != 0)
 		return 0;
-	f->r = codec_user_decode(d.dptr, d.dsize, &u);
-	if (f->r == 0 && live(u)) {
+	/* A record that does not decode is left out (db check names it); it
+	 * must not cost every other user their entry. */
+	if (codec_user_decode(d.dptr, d.dsize, &u) < 0)
+		return 0;
+	if (live(u)) {
 		f->r = pw_value(u, f->rg, &pw);
 		snprintf(id, sizeof(id), "%u", (unsigned)u->uid);
 		full_add(f, VIEW_PW_NAME, u->name, &pw);
@@ -522,7 +542,8 @@ static int build_all(struct roster_db *db, struct shard *shards)
 	int r = role_gids_load(db, &rg);
 
 	if (r == 0 && tdb_traverse_read(db->tdb, full_user, &f) < 0)
-		r = f.r ? f.r : -EIO;
+		r = -EIO;
+	r = r ?: f.r;
 	for (size_t i = 0; r == 0 && i < rg.n; i++) {
 		struct buf v = { 0 };
 		char id[16];

@@ -7,7 +7,7 @@ roster role add staff >/dev/null
 # prompt_add NAME FIRST SECOND: types the two entries at the prompts and
 # prints everything the terminal showed.
 prompt_add() {
-	expect -c "
+	timeout 60 expect -c "
 		log_user 1
 		set timeout 10
 		spawn $ROSTER user add $1 --email $1@example.org
@@ -15,7 +15,7 @@ prompt_add() {
 		send -- \"$2\r\"
 		expect \"Retype new password: \"
 		send -- \"$3\r\"
-		expect eof
+		expect { eof {} timeout { exec kill -9 [exp_pid]; exit 99 } }
 		catch wait result
 		exit [lindex \$result 3]
 	"
@@ -32,12 +32,12 @@ check "mismatched entries are refused with exit 1" [ $? -eq 1 ]
 check "... saying the passwords differ" grep -q "differ" <<<"$OUT"
 check "... and nothing changed" [ "$before" = "$(fingerprint)" ]
 
-OUT=$(expect -c "
+OUT=$(timeout 60 expect -c "
 	set timeout 10
 	spawn $ROSTER user add carol --email carol@example.org
 	expect \"New password (empty for none): \"
 	send -- \"\r\"
-	expect eof
+	expect { eof {} timeout { exec kill -9 [exp_pid]; exit 99 } }
 	catch wait result
 	exit [lindex \$result 3]
 ")

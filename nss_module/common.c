@@ -1,0 +1,315 @@
+/* common.c - the shard cache, the enumeration cursors and the edge to NSS.
+ *
+ * MUST rules (this code runs inside every process on the machine,
+ * setuid ones and multi-threaded ones included):
+ *  1. Print nothing, allocate nothing (initgroups_dyn only grows the
+ *     caller's array, as the interface requires), hold no file descriptor:
+ *     shards are mapped by view_map_open(), which closes its fd at once.
+ *  2. A value is read only while its shard's lock is held: a writer may
+ *     replace the file at any moment, and a remap by another thread
+ *     unmaps the old one.
+ *  3. Every lookup first asks view_map_current() whether the file is
+ *     still the one mapped, so a committed change is seen at once,
+ *     without a restart and without a cache timeout.
+ *  4. fork() never leaves a lock held in the child: pthread_atfork()
+ *     takes every lock before the fork and releases it on both sides.
+ *     Lock order: the cursors, then the shards in index order.  (258
+ *     uncontended locks: a few microseconds per fork.)
+ *  5. The module never re-enters itself (a thread-local guard).
+ *  6. ROSTER_NSS_DIR is read with secure_getenv(): a setuid program
+ *     always reads LOCALSTATEDIR/lib/roster.
+ *  7. No destructor unmaps the cache: at exit() other threads may still be
+ *     inside a lookup.  The mappings go with the process.
+ */
+#include "common.h"
+
+#include "roster.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR "/var"
+#endif
+#define DEFAULT_DBDIR LOCALSTATEDIR "/lib/roster"
+#define SHARD_PATH_MAX 4096
+
+_Static_assert(ROSTER_NAME_MAX + 1 < VIEW_KEY_MAX, "a name must fit a view key unshortened");
+_Static_assert(VIEW_SHARDS <= 1000, "shard numbers are three digits");
+
+struct shard_cache {
+	pthread_mutex_t lock;
+	struct view_map map; /* base == NULL: not mapped */
+};
+
+struct cursor {
+	pthread_mutex_t lock;
+	unsigned shard;      /* the shard being walked, VIEW_SHARDS at the end */
+	uint32_t pos;        /* the next slot in it */
+	struct view_map map; /* our own mapping of it: a replacement mid-walk
+			      * does not tear what we hand out */
+};
+
+static struct shard_cache shards[VIEW_SHARDS] = {
+	[0 ... VIEW_SHARDS - 1] = { PTHREAD_MUTEX_INITIALIZER, { 0 } },
+};
+static struct cursor cursors[NSS_DB_COUNT] = {
+	[0 ... NSS_DB_COUNT - 1] = { PTHREAD_MUTEX_INITIALIZER, 0, 0, { 0 } },
+};
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static int init_error;                  /* -errno, set once */
+static char view_dir[SHARD_PATH_MAX];   /* "<dbdir>/view" */
+static char shard_prefix[SHARD_PATH_MAX]; /* "<dbdir>/view/shard." */
+static size_t shard_prefix_len;
+
+static __thread bool busy;
+
+/* ---- fork safety ---- */
+
+static void fork_prepare(void)
+{
+	for (unsigned i = 0; i < NSS_DB_COUNT; i++)
+		pthread_mutex_lock(&cursors[i].lock);
+	for (unsigned i = 0; i < VIEW_SHARDS; i++)
+		pthread_mutex_lock(&shards[i].lock);
+}
+
+static void fork_release(void)
+{
+	for (unsigned i = VIEW_SHARDS; i-- > 0;)
+		pthread_mutex_unlock(&shards[i].lock);
+	for (unsigned i = NSS_DB_COUNT; i-- > 0;)
+		pthread_mutex_unlock(&cursors[i].lock);
+}
+
+/* ---- set-up, once per process ---- */
+
+static void init(void)
+{
+	const char *dir = secure_getenv("ROSTER_NSS_DIR");
+	int n;
+
+	if (!dir || !*dir)
+		dir = DEFAULT_DBDIR;
+	n = snprintf(view_dir, sizeof(view_dir), "%s/" VIEW_DIR, dir);
+	if (n < 0 || (size_t)n + sizeof("/shard.NNN") > sizeof(view_dir)) {
+		init_error = -ENAMETOOLONG;
+		return;
+	}
+	shard_prefix_len = (size_t)snprintf(shard_prefix, sizeof(shard_prefix), "%s/shard.", view_dir);
+	/* Registered before any lock is ever taken, and unregistered by glibc
+	 * if the module is unloaded. */
+	init_error = -pthread_atfork(fork_prepare, fork_release, fork_release);
+}
+
+static int init_once(void)
+{
+	pthread_once(&once, init);
+	return init_error;
+}
+
+/* "<dbdir>/view/shard.NNN", the name view_shard_path() gives. */
+static void shard_path(char out[SHARD_PATH_MAX], unsigned no)
+{
+	memcpy(out, shard_prefix, shard_prefix_len);
+	out[shard_prefix_len] = (char)('0' + no / 100);
+	out[shard_prefix_len + 1] = (char)('0' + no / 10 % 10);
+	out[shard_prefix_len + 2] = (char)('0' + no % 10);
+	out[shard_prefix_len + 3] = '\0';
+}
+
+/* Maps shard no and checks it claims to be that shard. */
+static int map_shard(unsigned no, struct view_map *m)
+{
+	char path[SHARD_PATH_MAX];
+	struct view_header h;
+	int r;
+
+	shard_path(path, no);
+	r = view_map_open(path, m);
+	if (r < 0)
+		return r;
+	memcpy(&h, m->base, sizeof(h));
+	if (h.shard != no) {
+		view_map_close(m);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+/* Makes s->map the file the shard's name points at now.  s is locked. */
+static int refresh(struct shard_cache *s, unsigned no)
+{
+	char path[SHARD_PATH_MAX];
+	int r;
+
+	if (s->map.base) {
+		shard_path(path, no);
+		r = view_map_current(path, &s->map);
+		if (r > 0)
+			return 0;
+		/* Replaced or gone: never answer from the old file. */
+		view_map_close(&s->map);
+		if (r < 0)
+			return r;
+	}
+	return map_shard(no, &s->map);
+}
+
+/* ---- lookups ---- */
+
+int nss_view_lookup(const char *key, size_t klen, nss_value_fn fn, void *priv)
+{
+	unsigned no = view_shard_of(view_hash(key + 1, klen - 1));
+	struct shard_cache *s = &shards[no];
+	const unsigned char *val;
+	uint32_t vlen;
+	int r = init_once();
+
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&s->lock);
+	r = refresh(s, no);
+	if (r == 0) {
+		r = view_map_find(&s->map, key, klen, &val, &vlen);
+		if (r == 0)
+			r = fn(val, vlen, priv);
+		else if (r == -ENOENT)
+			r = NSS_ROSTER_ABSENT;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+/* ---- enumeration ---- */
+
+static void cursor_rewind(struct cursor *c)
+{
+	view_map_close(&c->map);
+	c->shard = 0;
+	c->pos = 0;
+}
+
+void nss_enum_rewind(enum nss_db db)
+{
+	struct cursor *c = &cursors[db];
+
+	pthread_mutex_lock(&c->lock);
+	cursor_rewind(c);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* A missing shard holds nothing; a missing view is an unavailable one. */
+static bool view_dir_exists(void)
+{
+	struct stat st;
+
+	return stat(view_dir, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int nss_enum_next(enum nss_db db, char kind, nss_value_fn fn, void *priv)
+{
+	struct cursor *c = &cursors[db];
+	const unsigned char *key, *val;
+	uint32_t klen, vlen, undo;
+	int r = init_once();
+
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&c->lock);
+	for (;;) {
+		if (!c->map.base) {
+			if (c->shard >= VIEW_SHARDS) {
+				r = NSS_ROSTER_ABSENT;
+				break;
+			}
+			r = map_shard(c->shard, &c->map);
+			if (r == -ENOENT && view_dir_exists()) {
+				c->shard++;
+				continue;
+			}
+			if (r < 0)
+				break; /* tried again on the next call */
+			c->pos = 0;
+		}
+		undo = c->pos;
+		r = view_map_next(&c->map, &c->pos, &key, &klen, &val, &vlen);
+		if (r == -ENOENT) { /* this shard is done */
+			view_map_close(&c->map);
+			c->shard++;
+			continue;
+		}
+		if (r < 0) { /* damaged: report it once, then go past it */
+			view_map_close(&c->map);
+			c->shard++;
+			break;
+		}
+		if (klen < 1 || key[0] != kind)
+			continue;
+		r = fn(val, vlen, priv);
+		if (r == -ERANGE)
+			c->pos = undo; /* the same entry again, with a bigger buffer */
+		break;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+/* ---- the edges ---- */
+
+bool nss_name_ok(const char *name)
+{
+	size_t n = name ? strnlen(name, ROSTER_NAME_MAX + 1) : 0;
+
+	return n >= 1 && n <= ROSTER_NAME_MAX;
+}
+
+bool nss_enter(void)
+{
+	if (busy)
+		return false;
+	busy = true;
+	return true;
+}
+
+void nss_leave(void)
+{
+	busy = false;
+}
+
+enum nss_status nss_status_of(int r, int saved_errno, int *errnop)
+{
+	errno = saved_errno;
+	switch (r) {
+	case 0:
+		return NSS_STATUS_SUCCESS;
+	case NSS_ROSTER_ABSENT:
+		return NSS_STATUS_NOTFOUND;
+	case -ERANGE:
+		*errnop = ERANGE;
+		return NSS_STATUS_TRYAGAIN;
+	case -ENOMEM:
+		*errnop = ENOMEM;
+		return NSS_STATUS_TRYAGAIN;
+	case -ENOENT:
+	case -ENOTDIR:
+		*errnop = ENOENT;
+		return NSS_STATUS_UNAVAIL;
+	case -EACCES:
+	case -EPERM:
+	case -EMFILE:
+	case -ENFILE:
+	case -EDEADLK:
+	case -ENAMETOOLONG:
+		*errnop = -r;
+		return NSS_STATUS_UNAVAIL;
+	default: /* -EBADMSG and anything else: the view cannot be read */
+		*errnop = EIO;
+		return NSS_STATUS_UNAVAIL;
+	}
+}
