@@ -54,7 +54,10 @@ struct roster_db {
 	bool all_shards; /* write every view shard at commit (a new database) */
 	char *actor;
 	int64_t now;
-	char **touched; /* view keys (kind + body) to rewrite at commit */
+	/* View keys (kind + body) to rewrite at commit: appended as changes
+	 * are made, sorted and de-duplicated once at commit (touched_seal). */
+	char **touched;
+	size_t ntouched, touched_cap;
 	char err[512];
 };
 
@@ -72,6 +75,8 @@ int db_require_txn(struct roster_db *db) MUST_CHECK;
 int touch_user(struct roster_db *db, const struct roster_user *u) MUST_CHECK;
 int touch_role(struct roster_db *db, const char *name, uint32_t gid) MUST_CHECK;
 int store_commit_tdb(struct roster_db *db) MUST_CHECK;
+void touched_seal(struct roster_db *db);
+bool touched_has(const struct roster_db *db, const void *key, size_t klen);
 int store_lock(struct roster_db *db) MUST_CHECK; /* the writers' flock */
 void store_unlock(struct roster_db *db);
 

@@ -142,10 +142,58 @@ void key_email(char out[KEY_MAX], const char *email)
 
 static int touch_key(struct roster_db *db, char kind, const char *body)
 {
-	char k[VIEW_KEY_MAX + 1];
+	char k[VIEW_KEY_MAX + 1], *c;
 
 	snprintf(k, sizeof(k), "%c%s", kind, body);
-	return strv_add(&db->touched, k);
+	if (db->ntouched + 1 >= db->touched_cap) {
+		size_t cap = db->touched_cap ? db->touched_cap * 2 : 64;
+		char **v = realloc(db->touched, cap * sizeof(char *));
+
+		if (!v)
+			return -ENOMEM;
+		db->touched = v;
+		db->touched_cap = cap;
+	}
+	if (!(c = strdup(k)))
+		return -ENOMEM;
+	db->touched[db->ntouched++] = c;
+	db->touched[db->ntouched] = NULL;
+	return 0;
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void touched_seal(struct roster_db *db)
+{
+	size_t o = 0;
+
+	if (!db->ntouched)
+		return;
+	qsort(db->touched, db->ntouched, sizeof(char *), cmp_key);
+	for (size_t i = 0; i < db->ntouched; i++) {
+		if (o > 0 && strcmp(db->touched[o - 1], db->touched[i]) == 0)
+			free(db->touched[i]);
+		else
+			db->touched[o++] = db->touched[i];
+	}
+	db->ntouched = o;
+	db->touched[o] = NULL;
+}
+
+/* After touched_seal(): is kind+body key among the touched keys? */
+bool touched_has(const struct roster_db *db, const void *key, size_t klen)
+{
+	char k[VIEW_KEY_MAX + 1];
+	const char *p = k;
+
+	if (klen > VIEW_KEY_MAX)
+		return false;
+	memcpy(k, key, klen);
+	k[klen] = '\0';
+	return db->ntouched && bsearch(&p, db->touched, db->ntouched, sizeof(char *), cmp_key);
 }
 
 static int touch_id(struct roster_db *db, char kind, uint32_t id)
@@ -171,6 +219,7 @@ static void touched_clear(struct roster_db *db)
 {
 	roster_strv_free(db->touched);
 	db->touched = NULL;
+	db->ntouched = db->touched_cap = 0;
 }
 
 /* ---- opening ---- */

@@ -398,23 +398,23 @@ static unsigned shard_of_key(const char *key, size_t klen)
 
 /* ---- the incremental update at commit ---- */
 
-static bool key_touched(char *const *touched, const unsigned char *k, uint32_t klen)
-{
-	for (size_t i = 0; touched[i]; i++)
-		if (strlen(touched[i]) == klen && memcmp(touched[i], k, klen) == 0)
-			return true;
-	return false;
-}
-
 int view_update_touched(struct roster_db *db, uint64_t gen)
 {
 	struct role_gids rg = { 0 };
 	bool dirty[VIEW_SHARDS] = { false }, rebuild = false;
-	char *const *t = db->touched;
+	uint8_t *tshard = NULL; /* the shard of each touched key */
+	char *const *t;
 	int r = role_gids_load(db, &rg);
 
-	for (size_t i = 0; t && t[i]; i++)
-		dirty[shard_of_key(t[i], strlen(t[i]))] = true;
+	touched_seal(db);
+	t = db->touched;
+	tshard = calloc(db->ntouched + 1, sizeof(*tshard));
+	if (!tshard)
+		r = -ENOMEM;
+	for (size_t i = 0; r == 0 && i < db->ntouched; i++) {
+		tshard[i] = (uint8_t)shard_of_key(t[i], strlen(t[i]));
+		dirty[tshard[i]] = true;
+	}
 	if (db->all_shards)
 		memset(dirty, true, sizeof(dirty));
 	for (unsigned no = 0; r == 0 && no < VIEW_SHARDS; no++) {
@@ -432,7 +432,7 @@ int view_update_touched(struct roster_db *db, uint64_t gen)
 			uint32_t pos = 0, kl, vl;
 
 			while (view_map_next(&m, &pos, &k, &kl, &v, &vl) == 0)
-				if (!t || !key_touched(t, k, kl))
+				if (!touched_has(db, k, kl))
 					shard_add(&s, k, kl, v, vl);
 			view_map_close(&m);
 		} else if (!(rr == -ENOENT && db->all_shards)) {
@@ -440,10 +440,10 @@ int view_update_touched(struct roster_db *db, uint64_t gen)
 			 * come from the accounts, so rebuild the whole view. */
 			rebuild = true;
 		}
-		for (size_t i = 0; r == 0 && t && t[i]; i++) {
+		for (size_t i = 0; r == 0 && i < db->ntouched; i++) {
 			struct buf v = { 0 };
 
-			if (shard_of_key(t[i], strlen(t[i])) != no)
+			if (tshard[i] != no)
 				continue;
 			r = entry_for(db, &rg, t[i][0], t[i] + 1, &v);
 			if (r == 0)
@@ -456,6 +456,7 @@ int view_update_touched(struct roster_db *db, uint64_t gen)
 		buf_free(&s.rec);
 	}
 	role_gids_free(&rg);
+	free(tshard);
 	if (r < 0)
 		return r; /* the caller cancels the transaction: nothing changed */
 	r = store_commit_tdb(db);
