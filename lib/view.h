@@ -35,6 +35,12 @@
 #define VIEW_VERSION 2
 #define VIEW_DIR "view"
 #define VIEW_STAMP "generation"
+/* view/generation: the accounts generation the view reflects, and a value
+ * that changes on every write of the view (even a rebuild at the same
+ * generation).  Fixed length, rewritten in place, never replaced: readers
+ * map it and skip the lstat(2) of a shard while it is unchanged. */
+#define VIEW_STAMP_FORMAT "roster-view %u %020llu %016llx\n"
+#define VIEW_STAMP_LEN 52
 
 enum view_kind {
 	VIEW_PW_NAME = 'p',

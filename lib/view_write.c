@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- computing entries ---- */
@@ -347,17 +348,18 @@ static int sync_dir(const char *dir)
 	return r;
 }
 
-/* "roster-view 2 00000000000000000042\n": fixed length, rewritten in place. */
-#define STAMP_FORMAT "roster-view %u %020llu\n"
-#define STAMP_LEN 35
-
 static int write_stamp(struct roster_db *db, uint64_t gen)
 {
 	char path[4096], text[64];
+	struct timespec ts;
+	unsigned long long nonce;
 	int fd, r = 0, n;
 
+	clock_gettime(CLOCK_REALTIME, &ts);
+	nonce = ((unsigned long long)ts.tv_sec * 1000000000ULL + (unsigned long long)ts.tv_nsec) ^
+		((unsigned long long)getpid() << 48);
 	snprintf(path, sizeof(path), "%s/" VIEW_DIR "/" VIEW_STAMP, db->cfg->dbdir);
-	n = snprintf(text, sizeof(text), STAMP_FORMAT, VIEW_VERSION, (unsigned long long)gen);
+	n = snprintf(text, sizeof(text), VIEW_STAMP_FORMAT, VIEW_VERSION, (unsigned long long)gen, nonce);
 	/* Rewritten in place: no new block is needed, so a full disk cannot
 	 * stop a committed change from being stamped. */
 	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
@@ -372,7 +374,7 @@ int view_read_stamp(const char *dbdir, uint64_t *gen)
 {
 	char path[4096], text[64] = "";
 	unsigned version;
-	unsigned long long g;
+	unsigned long long g, nonce;
 	ssize_t n;
 	int fd;
 
@@ -382,7 +384,7 @@ int view_read_stamp(const char *dbdir, uint64_t *gen)
 		return -errno;
 	n = read(fd, text, sizeof(text) - 1);
 	close(fd);
-	if (n != STAMP_LEN || sscanf(text, STAMP_FORMAT, &version, &g) != 2)
+	if (n != VIEW_STAMP_LEN || sscanf(text, VIEW_STAMP_FORMAT, &version, &g, &nonce) != 3)
 		return -EBADMSG;
 	/* A view in another format is rebuilt by the next writer. */
 	if (version != VIEW_VERSION)

@@ -20,13 +20,26 @@
  *     always reads LOCALSTATEDIR/lib/roster.
  *  7. No destructor unmaps the cache: at exit() other threads may still be
  *     inside a lookup.  The mappings go with the process.
+ *  8. The lstat(2) of rule 3 is skipped while view/generation is unchanged.
+ *     roster rewrites that stamp in place after every rename, with a new
+ *     value each time; a shard remembers the stamp it read BEFORE the lstat
+ *     that last validated it, so an unchanged stamp proves no roster write
+ *     replaced it since.  Once a second (CLOCK_MONOTONIC_COARSE) an epoch
+ *     in the comparison forces every shard to be checked again and the
+ *     stamp file itself is re-examined: files swapped behind roster's back
+ *     are seen within a second.
  */
 #include "common.h"
 
 #include "roster.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,9 +54,17 @@
 _Static_assert(ROSTER_NAME_MAX + 1 < VIEW_KEY_MAX, "a name must fit a view key unshortened");
 _Static_assert(VIEW_SHARDS <= 1000, "shard numbers are three digits");
 
+/* The stamp as a lookup sees it: the file's bytes and the epoch. */
+struct seen {
+	unsigned char text[VIEW_STAMP_LEN];
+	unsigned epoch;
+	bool valid; /* false: no stamp to trust, always lstat */
+};
+
 struct shard_cache {
 	pthread_mutex_t lock;
 	struct view_map map; /* base == NULL: not mapped */
+	struct seen seen;    /* the stamp read before map was last validated */
 };
 
 struct cursor {
@@ -55,7 +76,7 @@ struct cursor {
 };
 
 static struct shard_cache shards[VIEW_SHARDS] = {
-	[0 ... VIEW_SHARDS - 1] = { PTHREAD_MUTEX_INITIALIZER, { 0 } },
+	[0 ... VIEW_SHARDS - 1] = { PTHREAD_MUTEX_INITIALIZER, { 0 }, { { 0 }, 0, false } },
 };
 static struct cursor cursors[NSS_DB_COUNT] = {
 	[0 ... NSS_DB_COUNT - 1] = { PTHREAD_MUTEX_INITIALIZER, 0, 0, { 0 } },
@@ -66,6 +87,17 @@ static int init_error;                  /* -errno, set once */
 static char view_dir[SHARD_PATH_MAX];   /* "<dbdir>/view" */
 static char shard_prefix[SHARD_PATH_MAX]; /* "<dbdir>/view/shard." */
 static size_t shard_prefix_len;
+static char stamp_path[SHARD_PATH_MAX];   /* "<dbdir>/view/generation" */
+
+/* The mapped stamp.  Replaced only when the file itself is replaced; the
+ * old mapping is then left in place (a page), since a lookup in another
+ * thread may be reading it. */
+static pthread_mutex_t stamp_lock = PTHREAD_MUTEX_INITIALIZER;
+static const unsigned char *_Atomic stamp_base;
+static dev_t stamp_dev;
+static ino_t stamp_ino;
+static _Atomic long stamp_second = -1; /* when the stamp was last examined */
+static _Atomic unsigned stamp_epoch;
 
 static __thread bool busy;
 
@@ -73,6 +105,7 @@ static __thread bool busy;
 
 static void fork_prepare(void)
 {
+	pthread_mutex_lock(&stamp_lock);
 	for (unsigned i = 0; i < NSS_DB_COUNT; i++)
 		pthread_mutex_lock(&cursors[i].lock);
 	for (unsigned i = 0; i < VIEW_SHARDS; i++)
@@ -85,6 +118,7 @@ static void fork_release(void)
 		pthread_mutex_unlock(&shards[i].lock);
 	for (unsigned i = NSS_DB_COUNT; i-- > 0;)
 		pthread_mutex_unlock(&cursors[i].lock);
+	pthread_mutex_unlock(&stamp_lock);
 }
 
 /* ---- set-up, once per process ---- */
@@ -102,6 +136,7 @@ static void init(void)
 		return;
 	}
 	shard_prefix_len = (size_t)snprintf(shard_prefix, sizeof(shard_prefix), "%s/shard.", view_dir);
+	snprintf(stamp_path, sizeof(stamp_path), "%s/" VIEW_STAMP, view_dir);
 	/* Registered before any lock is ever taken, and unregistered by glibc
 	 * if the module is unloaded. */
 	init_error = -pthread_atfork(fork_prepare, fork_release, fork_release);
@@ -142,12 +177,79 @@ static int map_shard(unsigned no, struct view_map *m)
 	return 0;
 }
 
-/* Makes s->map the file the shard's name points at now.  s is locked. */
-static int refresh(struct shard_cache *s, unsigned no)
+/* ---- the stamp ---- */
+
+/* Maps the stamp file, or forgets it when it is gone.  stamp_lock held. */
+static void stamp_examine(void)
+{
+	const unsigned char *cur = atomic_load(&stamp_base);
+	struct stat st;
+	void *p;
+	int fd;
+
+	if (lstat(stamp_path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < VIEW_STAMP_LEN) {
+		atomic_store(&stamp_base, NULL);
+		return;
+	}
+	if (cur && st.st_ino == stamp_ino && st.st_dev == stamp_dev)
+		return;
+	fd = open(stamp_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	if (fd < 0) {
+		atomic_store(&stamp_base, NULL);
+		return;
+	}
+	p = mmap(NULL, VIEW_STAMP_LEN, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED) {
+		atomic_store(&stamp_base, NULL);
+		return;
+	}
+	stamp_dev = st.st_dev;
+	stamp_ino = st.st_ino;
+	atomic_store(&stamp_base, p);
+}
+
+/* What the stamp says now.  Read before a shard is validated (rule 8). */
+static void stamp_read(struct seen *out)
+{
+	const unsigned char *b;
+	struct timespec ts;
+	long now;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	now = (long)ts.tv_sec;
+	if (atomic_load_explicit(&stamp_second, memory_order_relaxed) != now) {
+		pthread_mutex_lock(&stamp_lock);
+		if (atomic_load(&stamp_second) != now) {
+			stamp_examine();
+			atomic_fetch_add(&stamp_epoch, 1);
+			atomic_store(&stamp_second, now);
+		}
+		pthread_mutex_unlock(&stamp_lock);
+	}
+	b = atomic_load_explicit(&stamp_base, memory_order_acquire);
+	out->valid = b != NULL;
+	if (b)
+		memcpy(out->text, b, VIEW_STAMP_LEN);
+	out->epoch = atomic_load(&stamp_epoch);
+}
+
+static bool seen_same(const struct seen *a, const struct seen *b)
+{
+	return a->valid && b->valid && a->epoch == b->epoch &&
+	       memcmp(a->text, b->text, VIEW_STAMP_LEN) == 0;
+}
+
+/* Makes s->map the file the shard's name points at now.  s is locked;
+ * now is the stamp as read before the lock was taken. */
+static int refresh(struct shard_cache *s, unsigned no, const struct seen *now)
 {
 	char path[SHARD_PATH_MAX];
 	int r;
 
+	if (s->map.base && seen_same(&s->seen, now))
+		return 0;
+	s->seen = *now;
 	if (s->map.base) {
 		shard_path(path, no);
 		r = view_map_current(path, &s->map);
@@ -168,13 +270,15 @@ int nss_view_lookup(const char *key, size_t klen, nss_value_fn fn, void *priv)
 	unsigned no = view_shard_of(view_hash(key + 1, klen - 1));
 	struct shard_cache *s = &shards[no];
 	const unsigned char *val;
+	struct seen now;
 	uint32_t vlen;
 	int r = init_once();
 
 	if (r < 0)
 		return r;
+	stamp_read(&now);
 	pthread_mutex_lock(&s->lock);
-	r = refresh(s, no);
+	r = refresh(s, no, &now);
 	if (r == 0) {
 		r = view_map_find(&s->map, key, klen, &val, &vlen);
 		if (r == 0)

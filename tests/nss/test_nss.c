@@ -24,6 +24,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <setjmp.h>
@@ -102,6 +103,23 @@ static const char *shard_of(const char *body)
 
 	assert_int_equal(view_shard_path(shard_file, sizeof(shard_file), fx.dbdir, no), 0);
 	return shard_file;
+}
+
+/* What roster does after every view write: a new value in view/generation,
+ * rewritten in place.  Files swapped without it are seen within a second. */
+static void bump_stamp(void)
+{
+	char path[300], digit;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/view/generation", fx.dbdir);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	assert_true(fd >= 0);
+	/* the last hex digit of the nonce, changed to another digit */
+	assert_int_equal(pread(fd, &digit, 1, VIEW_STAMP_LEN - 2), 1);
+	digit = digit == '0' ? '1' : '0';
+	assert_int_equal(pwrite(fd, &digit, 1, VIEW_STAMP_LEN - 2), 1);
+	close(fd);
 }
 
 /* ---- set-up: three users, two roles ---- */
@@ -635,6 +653,7 @@ static void test_no_reentry(void **state)
 	assert_int_equal(nss.getpwnam_r("alice", &pw, big, sizeof(big), &err), NSS_STATUS_SUCCESS);
 	inner_status = NSS_STATUS_RETURN;
 	reenter = true;
+	bump_stamp(); /* so the next lookup does lstat the shard */
 	assert_int_equal(nss.getpwnam_r("alice", &pw, big, sizeof(big), &err), NSS_STATUS_SUCCESS);
 	assert_false(reenter); /* the inner call happened */
 	assert_int_equal(inner_status, NSS_STATUS_UNAVAIL);
@@ -789,6 +808,7 @@ static void replace_file(const char *path, const void *data, size_t n)
 	assert_int_equal(write(fd, data, n), (ssize_t)n);
 	close(fd);
 	assert_int_equal(rename(tmp, path), 0);
+	bump_stamp();
 }
 
 static void test_damaged_shard(void **state)
@@ -833,8 +853,46 @@ static void test_damaged_shard(void **state)
 	assert_int_equal(err, EIO);
 
 	assert_int_equal(rename(saved, path), 0);
+	bump_stamp();
 	assert_int_equal(nss.getpwnam_r("alice", &pw, big, sizeof(big), &err), NSS_STATUS_SUCCESS);
 	assert_int_equal(pw.pw_uid, uid_alice);
+}
+
+/* A shard swapped behind roster's back, with no new stamp, is noticed by
+ * the once-a-second re-check: within two seconds at most. */
+static void test_swap_without_stamp(void **state)
+{
+	char path[256], saved[300], tmp[300];
+	struct passwd pw;
+	struct timespec t0, t1;
+	enum nss_status st;
+	double waited;
+	int err = 0, fd;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s", shard_of("alice"));
+	snprintf(saved, sizeof(saved), "%s.saved", path);
+	snprintf(tmp, sizeof(tmp), "%s.test", path);
+	assert_int_equal(nss.getpwnam_r("alice", &pw, big, sizeof(big), &err), NSS_STATUS_SUCCESS);
+	assert_int_equal(link(path, saved), 0);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "garbage", 7), 7);
+	close(fd);
+	assert_int_equal(rename(tmp, path), 0); /* no bump_stamp() */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		st = nss.getpwnam_r("alice", &pw, big, sizeof(big), &err);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		waited = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+		if (st == NSS_STATUS_SUCCESS)
+			usleep(10000);
+	} while (st == NSS_STATUS_SUCCESS && waited < 3.0);
+	assert_int_equal(st, NSS_STATUS_UNAVAIL);
+	assert_true(waited < 2.1);
+	assert_int_equal(rename(saved, path), 0);
+	bump_stamp();
+	assert_int_equal(nss.getpwnam_r("alice", &pw, big, sizeof(big), &err), NSS_STATUS_SUCCESS);
 }
 
 /* ---- fork ---- */
@@ -970,6 +1028,7 @@ int main(void)
 		cmocka_unit_test(test_sees_commit),
 		cmocka_unit_test(test_missing_view),
 		cmocka_unit_test(test_damaged_shard),
+		cmocka_unit_test(test_swap_without_stamp),
 		cmocka_unit_test(test_fork),
 		cmocka_unit_test(test_closed_fds),
 	};

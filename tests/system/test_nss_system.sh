@@ -1,0 +1,291 @@
+#!/bin/bash
+# test_nss_system.sh - roster installed for real, seen by the machine's own
+# programs.
+#
+# The script re-executes itself in a private mount namespace, lays overlays
+# (upper layers in a fresh tmpfs) over /etc, /usr and /var, and inside them
+# installs libnss_roster.so.2 into the multiarch directory, cli/roster into
+# /usr/sbin, adds "roster" after "files" in nsswitch.conf and writes
+# /etc/roster/roster.conf.  The real CLI then creates roles and users in
+# the default database (/var/lib/roster), and the real clients - getent, id,
+# stat, ls, find, setpriv - must see them, with no ROSTER_NSS_DIR and no
+# LD_LIBRARY_PATH.  Back outside, the host's /etc, /usr and /var must be as
+# they were.
+#
+# Needs root, unshare(1) and setpriv(1) (util-linux), getent (libc-bin),
+# jq, and overlayfs and tmpfs in the kernel.  Run after `make all`.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+TOP=$PWD
+
+n=0 failed=0
+ok() { n=$((n + 1)); echo "ok - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok - $1"; }
+# same DESCRIPTION GOT WANT
+same() {
+	if [ "$2" = "$3" ]; then ok "$1"; else
+		not_ok "$1"
+		printf '#   got:  %s\n#   want: %s\n' "${2//$'\n'/\\n}" "${3//$'\n'/\\n}"
+	fi
+}
+# check DESCRIPTION COMMAND...: passes when the command succeeds
+check() {
+	local d=$1
+	shift
+	if "$@"; then ok "$d"; else not_ok "$d"; fi
+}
+
+# =====================================================================
+# Outside: prepare, re-execute in a mount namespace, verify the host.
+# =====================================================================
+if [ "${ROSTER_SYSTEST_INNER:-}" != 1 ]; then
+	# The host's state that nothing may change.
+	host_state() {
+		local f
+		sha256sum /etc/nsswitch.conf 2>&1
+		for f in "/usr/lib/$triplet/libnss_roster.so.2" /usr/sbin/roster /etc/roster /var/lib/roster; do
+			if [ -e "$f" ] || [ -L "$f" ]; then echo "$f exists"; else echo "$f absent"; fi
+		done
+		[ -f /etc/ld.so.cache ] && sha256sum /etc/ld.so.cache
+	}
+	overlays() { findmnt | grep -c overlay; }
+
+	if [ "$(id -u)" -ne 0 ]; then
+		not_ok "cannot create a mount namespace: not root (uid $(id -u))"
+		exit 1
+	fi
+	for f in cli/roster nss_module/libnss_roster.so.2; do
+		[ -x "$f" ] || { not_ok "$f is built (run make all)"; exit 1; }
+	done
+	for c in unshare setpriv getent jq findmnt; do
+		command -v "$c" >/dev/null || { not_ok "$c is installed"; exit 1; }
+	done
+	triplet=$(gcc -print-multiarch 2>/dev/null)
+	[ -n "$triplet" ] && [ -d "/usr/lib/$triplet" ] ||
+		{ not_ok "gcc -print-multiarch names a directory in /usr/lib (got '$triplet')"; exit 1; }
+
+	before=$(host_state)
+	overlays_before=$(overlays)
+	S=$(mktemp -d /tmp/roster-system.XXXXXX) || { not_ok "mktemp"; exit 1; }
+	trap 'rm -rf "$S"' EXIT
+	# The upper layers must not live under a directory that gets overlaid.
+	case "$(realpath "$S")/" in
+	/etc/* | /usr/* | /var/*)
+		not_ok "cannot create a mount namespace: $S resolves under an overlaid directory"
+		exit 1 ;;
+	esac
+	mkdir "$S/ns"
+
+	if ! err=$(unshare --mount --propagation private true 2>&1); then
+		not_ok "cannot create a mount namespace: ${err:-unshare failed}"
+		exit 1
+	fi
+	# Everything inside is bounded: a hung client must not hang the run.
+	# When the namespace's last process exits, its mounts go with it.
+	ROSTER_SYSTEST_INNER=1 ROSTER_SYSTEST_DIR=$S/ns ROSTER_SYSTEST_TRIPLET=$triplet \
+		ROSTER_SYSTEST_HOST_NS=$(readlink /proc/self/ns/mnt) \
+		timeout -k 5 120 unshare --mount --propagation private bash "$0" </dev/null >"$S/log" 2>&1
+	rc=$?
+	cat "$S/log"
+	[ "$rc" -eq 124 ] && echo "not ok - the test inside the namespace timed out"
+	n=$(grep -c '^ok - ' "$S/log")
+	failed=$(grep -c '^not ok - ' "$S/log")
+	if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
+		not_ok "the test inside the namespace exited with status $rc"
+	fi
+
+	# --- the host is untouched
+	same "host: nsswitch.conf, ld.so.cache, module, CLI, /etc/roster, /var/lib/roster as before" \
+		"$(host_state)" "$before"
+	same "host: as many overlay mounts as before" "$(overlays)" "$overlays_before"
+	same "host: nothing is mounted under $S" "$(findmnt -rn -o TARGET | grep -c "^$S")" 0
+	check "host: roster does not resolve alice" bash -c '! getent passwd alice | grep -q "Liddell"'
+	rm -rf "$S"
+	check "host: the scratch directory is gone" [ ! -e "$S" ]
+
+	echo "# system: $n checks, $failed failed"
+	[ "$failed" -eq 0 ]
+	exit
+fi
+
+# =====================================================================
+# Inside the mount namespace.
+# =====================================================================
+S=$ROSTER_SYSTEST_DIR
+triplet=$ROSTER_SYSTEST_TRIPLET
+# Abort before writing a byte to /etc, /usr or /var unless they are our
+# overlays in our own namespace.
+cannot() { not_ok "cannot create a mount namespace: $1"; exit 1; }
+[ "$(readlink /proc/self/ns/mnt)" != "$ROSTER_SYSTEST_HOST_NS" ] || cannot "still in the host's namespace"
+err=$(mount -t tmpfs -o mode=0755,size=64m roster-system "$S" 2>&1) || cannot "tmpfs on $S: $err"
+for d in etc usr var; do
+	mkdir "$S/$d" "$S/$d/upper" "$S/$d/work"
+	# The overlay's root takes its owner and mode from the upper layer.
+	chown --reference="/$d" "$S/$d/upper" && chmod --reference="/$d" "$S/$d/upper" ||
+		cannot "preparing the upper layer of /$d"
+	err=$(mount -t overlay roster-system-$d \
+		-o "lowerdir=/$d,upperdir=$S/$d/upper,workdir=$S/$d/work" "/$d" 2>&1) ||
+		cannot "overlay on /$d: $err"
+	[ "$(findmnt -n -o FSTYPE --mountpoint "/$d")" = overlay ] || cannot "/$d is not an overlay"
+done
+ok "private mount namespace with overlays on /etc, /usr and /var"
+# A running nscd would answer from the host's configuration, not ours.
+[ -d /run/nscd ] && mount -t tmpfs none /run/nscd
+
+# --- install, as a package would
+NSS_LIB=/usr/lib/$triplet/libnss_roster.so.2
+check "install the module as $NSS_LIB" install -m 0644 nss_module/libnss_roster.so.2 "$NSS_LIB"
+check "install the CLI as /usr/sbin/roster" install -m 0755 cli/roster /usr/sbin/roster
+ldconfig
+# /lib may be a link to usr/lib: ldconfig names either.
+check "ldconfig knows libnss_roster.so.2" \
+	bash -c "ldconfig -p | grep -q 'libnss_roster\.so\.2 (.*) => .*/$triplet/libnss_roster\.so\.2\$'"
+# "roster" right after "files" on the passwd and group lines, the rest kept.
+sed -E -i 's/^((passwd|group):[[:space:]]+(.*[[:space:]])?files)([[:space:]]|$)/\1 roster\4/' /etc/nsswitch.conf
+check "nsswitch.conf: passwd has roster after files" grep -Eq '^passwd:.*\<files roster\>' /etc/nsswitch.conf
+check "nsswitch.conf: group has roster after files" grep -Eq '^group:.*\<files roster\>' /etc/nsswitch.conf
+grep -E '^(passwd|group):' /etc/nsswitch.conf | sed 's/^/#   /'
+mkdir -p /etc/roster
+cat >/etc/roster/roster.conf <<'CONF'
+# written by tests/system/test_nss_system.sh: cheap hashing, defaults otherwise
+[passwords]
+opslimit = 1
+memlimit = 8192
+CONF
+unset ROSTER_CONFIG ROSTER_NSS_DIR LD_LIBRARY_PATH LD_PRELOAD SUDO_USER
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+[ "$(command -v roster)" = /usr/sbin/roster ] || not_ok "roster on PATH is /usr/sbin/roster"
+
+# --- the real CLI fills the default database
+mk() { # mk DESCRIPTION ARGS...: roster ARGS succeeds
+	local d=$1 out
+	shift
+	if out=$(roster "$@" 2>&1 </dev/null); then ok "$d"; else
+		not_ok "$d"
+		printf '#   %s\n' "$out"
+	fi
+}
+mk "roster role add analyst" role add analyst --description "Data analysts"
+mk "roster role add ops" role add ops --description "Operations"
+mk "roster user add alice (analyst, ops)" user add alice --email alice@example.org \
+	--first Alice --last Liddell --role analyst --role ops
+mk "roster user add bob (analyst)" user add bob --email bob@example.org \
+	--first Bob --last Builder --role analyst
+mk "roster user add carol --inactive" user add carol --email carol@example.org --inactive
+check "the database is /var/lib/roster/accounts.tdb" [ -f /var/lib/roster/accounts.tdb ]
+
+uid_of() { roster --json user show "$1" </dev/null | jq -r .uid; }
+gid_of() { roster --json user show "$1" </dev/null | jq -r .gid; }
+role_gid() { roster --json role show "$1" </dev/null | jq -r .gid; }
+A=$(uid_of alice) AG=$(gid_of alice) B=$(uid_of bob) C=$(uid_of carol)
+GAN=$(role_gid analyst) GOPS=$(role_gid ops)
+for v in "$A" "$AG" "$B" "$C" "$GAN" "$GOPS"; do
+	[[ $v =~ ^[0-9]+$ ]] || { not_ok "roster --json gives the ids (got '$v')"; break; }
+done
+echo "# alice=$A/$AG bob=$B carol=$C analyst=$GAN ops=$GOPS"
+sorted() { tr ' ,' '\n\n' | sed '/^$/d' | sort | tr '\n' ' ' | sed 's/ $//'; }
+
+# --- lookups through the machine's own clients
+alice_line="alice:x:$A:$AG:Alice Liddell:/home/alice:/bin/bash"
+same "getent passwd alice" "$(getent passwd alice)" "$alice_line"
+same "getent passwd $A (by uid)" "$(getent passwd "$A")" "$alice_line"
+same "getent passwd bob" "$(getent passwd bob)" "bob:x:$B:$B:Bob Builder:/home/bob:/bin/bash"
+same "getent passwd carol: a disabled user still resolves" "$(getent passwd carol)" \
+	"carol:x:$C:$C::/home/carol:/bin/bash"
+out=$(getent passwd nosuch 2>&1)
+same "getent passwd nosuch exits 2" "$?" 2
+same "... and prints nothing" "$out" ""
+out=$(getent passwd analyst 2>&1)
+same "a role is not a user: getent passwd analyst exits 2" "$?" 2
+
+an=$(getent group analyst)
+same "getent group analyst: name, gid" "$(cut -d: -f1-3 <<<"$an")" "analyst:x:$GAN"
+same "getent group analyst: members alice, bob" "$(cut -d: -f4 <<<"$an" | sorted)" "alice bob"
+same "getent group $GAN (by gid)" "$(getent group "$GAN")" "$an"
+same "getent group ops" "$(getent group ops)" "ops:x:$GOPS:alice"
+same "getent group alice: the private group" "$(getent group alice)" "alice:x:$AG:"
+same "getent group $AG (by gid)" "$(getent group "$AG")" "alice:x:$AG:"
+
+# id(1) takes the supplementary groups from getgrouplist: initgroups
+# through the module.
+idl=$(id alice)
+same "id alice: uid and gid" "${idl%% groups=*}" "uid=$A(alice) gid=$AG(alice)"
+same "id alice: groups" "$(sed 's/.* groups=//' <<<"$idl" | sorted)" \
+	"$(printf '%s\n' "$AG(alice)" "$GAN(analyst)" "$GOPS(ops)" | sorted)"
+same "id -Gn alice" "$(id -Gn alice | sorted)" "alice analyst ops"
+same "id -Gn bob" "$(id -Gn bob | sorted)" "analyst bob"
+same "id -Gn carol: her own group only" "$(id -Gn carol)" "carol"
+# setpriv resolves the names and calls initgroups(3) itself.
+same "setpriv --reuid=alice --init-groups: the process is alice with her groups" \
+	"$(setpriv --reuid=alice --regid=alice --init-groups sh -c 'id -un; id -G' 2>&1 | sorted)" \
+	"$(printf '%s\n' alice "$AG" "$GAN" "$GOPS" | sorted)"
+
+# --- file ownership shown by name
+mkdir "$S/files" && touch "$S/files/x" "$S/files/y"
+chown "$A:$AG" "$S/files/x"
+chown "$B:$GAN" "$S/files/y"
+same "stat -c %U:%G on a file owned by alice's ids" "$(stat -c %U:%G "$S/files/x")" alice:alice
+same "stat -c %U:%G: bob, group analyst" "$(stat -c %U:%G "$S/files/y")" bob:analyst
+same "ls -l shows alice alice" "$(ls -l "$S/files/x" | awk '{ print $3, $4 }')" "alice alice"
+same "find -user alice" "$(find "$S/files" -user alice)" "$S/files/x"
+same "find -group analyst" "$(find "$S/files" -group analyst)" "$S/files/y"
+same "chown by name: chown carol:ops" \
+	"$(chown carol:ops "$S/files/y" 2>&1 && stat -c %u:%g "$S/files/y")" "$C:$GOPS"
+
+# --- changes are visible at once, no restart
+mk "roster user edit alice --first Alicia" user edit alice --first Alicia
+alice_line="alice:x:$A:$AG:Alicia Liddell:/home/alice:/bin/bash"
+same "the next getent passwd alice shows Alicia" "$(getent passwd alice)" "$alice_line"
+mk "roster role assign ops bob" role assign ops bob
+same "id -Gn bob shows ops at once" "$(id -Gn bob | sorted)" "analyst bob ops"
+same "getent group ops lists alice, bob" "$(getent group ops | cut -d: -f4 | sorted)" "alice bob"
+
+# --- enumeration: files first, then roster
+pw=$(getent passwd)
+same "getent passwd: root as in /etc/passwd" "$(grep '^root:' <<<"$pw")" "$(grep '^root:' /etc/passwd)"
+same "getent passwd: alice, bob, carol once each" \
+	"$(cut -d: -f1 <<<"$pw" | grep -xE 'alice|bob|carol' | sorted)" "alice bob carol"
+same "getent passwd: every /etc/passwd entry comes before the roster users" \
+	"$(head -n "$(grep -c . /etc/passwd)" <<<"$pw" | cut -d: -f1 | sorted)" \
+	"$(grep -v '^#' /etc/passwd | cut -d: -f1 | sorted)"
+gr=$(getent group)
+same "getent group: root, analyst, ops, alice" \
+	"$(cut -d: -f1 <<<"$gr" | grep -xE 'root|analyst|ops|alice' | sorted)" "alice analyst ops root"
+same "getent group: analyst's entry" "$(grep '^analyst:' <<<"$gr" | cut -d: -f1-3)" "analyst:x:$GAN"
+
+# --- an unprivileged process: the view is world-readable, accounts.tdb not
+nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+same "as uid 65534: getent passwd alice" "$(nobody getent passwd alice 2>&1)" "$alice_line"
+same "as uid 65534: id -Gn alice" "$(nobody id -Gn alice 2>&1 | sorted)" "alice analyst ops"
+nobody cat /var/lib/roster/accounts.tdb >"$S/stolen" 2>"$S/err"
+rc=$?
+check "as uid 65534: cat accounts.tdb fails ($(cat "$S/err"))" [ "$rc" -ne 0 ]
+same "... and reads nothing" "$(stat -c %s "$S/stolen")" 0
+same "accounts.tdb is 0600 root:root" "$(stat -c %a:%U:%G /var/lib/roster/accounts.tdb)" 600:root:root
+
+# --- the module on its own
+same "getent -s roster passwd alice" "$(getent -s roster passwd alice)" "$alice_line"
+same "getent -s roster group analyst" "$(getent -s roster group analyst)" "$an"
+getent -s roster passwd root >/dev/null 2>&1
+same "getent -s roster passwd root exits 2: roster knows only its own" "$?" 2
+
+# --- no view: roster answers nothing, quietly; files still answers
+if mv /var/lib/roster/view /var/lib/roster/view.away; then
+	out=$(getent passwd alice 2>"$S/err")
+	same "no view: getent passwd alice exits 2" "$?" 2
+	same "no view: ... prints nothing" "$out" ""
+	same "no view: ... and nothing on stderr" "$(cat "$S/err")" ""
+	out=$(getent group analyst 2>"$S/err")
+	same "no view: getent group analyst exits 2, silently" "$?:$out:$(cat "$S/err")" "2::"
+	out=$(id -G root 2>"$S/err")
+	same "no view: id -G root (initgroups) still works" "$?:$(cat "$S/err")" "0:"
+	same "no view: getent passwd root still works" "$(getent passwd root 2>&1)" \
+		"$(grep '^root:' /etc/passwd)"
+	mv /var/lib/roster/view.away /var/lib/roster/view
+	same "view restored: getent passwd alice again" "$(getent passwd alice 2>&1)" "$alice_line"
+else
+	not_ok "move the view away"
+fi
+
+echo "# inside: $n checks, $failed failed"
+[ "$failed" -eq 0 ]
