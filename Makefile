@@ -51,6 +51,8 @@ tests/lib/%: tests/lib/%.c lib/libroster.a
 		$(shell pkg-config --libs cmocka)
 
 CLI_TESTS := tests/cli/test_users.sh tests/cli/test_prompt.sh tests/cli/test_concurrency.sh
+# Real clients (getent, id, ls, find, runuser) in a private mount namespace.
+SYSTEM_TESTS := tests/system/test_nss_system.sh
 
 # check and demo install what is missing first, then build in a sub-make:
 # the pkg-config calls above must run after the -dev packages exist.
@@ -59,7 +61,7 @@ check:
 	@$(MAKE) --no-print-directory run-tests
 
 run-tests: all $(TEST_UNITS) $(NSS_TEST_BINS)
-	@bash tests/run.sh $(TEST_UNITS) $(CLI_TESTS) $(NSS_TESTS)
+	@bash tests/run.sh $(TEST_UNITS) $(CLI_TESTS) $(NSS_TESTS) $(SYSTEM_TESTS)
 
 demo:
 	@bash scripts/deps.sh demo

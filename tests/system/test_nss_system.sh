@@ -12,11 +12,12 @@
 # LD_LIBRARY_PATH.  Back outside, the host's /etc, /usr and /var must be as
 # they were.
 #
-# Needs root, unshare(1) and setpriv(1) (util-linux), getent (libc-bin),
-# jq, and overlayfs and tmpfs in the kernel.  Run after `make all`.
+# Needs root, unshare(1), setpriv(1) and runuser(1) (util-linux), getent
+# (libc-bin), jq, gcc (for the multiarch triplet), and overlayfs and tmpfs in
+# the kernel.  Run after `make all`.  Takes about two seconds.
 set -u
-cd "$(dirname "$0")/../.." || exit 1
-TOP=$PWD
+SELF=$(realpath "$0")
+cd "$(dirname "$SELF")/../.." || exit 1
 
 n=0 failed=0
 ok() { n=$((n + 1)); echo "ok - $1"; }
@@ -47,6 +48,8 @@ if [ "${ROSTER_SYSTEST_INNER:-}" != 1 ]; then
 			if [ -e "$f" ] || [ -L "$f" ]; then echo "$f exists"; else echo "$f absent"; fi
 		done
 		[ -f /etc/ld.so.cache ] && sha256sum /etc/ld.so.cache
+		getent passwd alice bob carol
+		getent group analyst ops
 	}
 	overlays() { findmnt | grep -c overlay; }
 
@@ -57,24 +60,28 @@ if [ "${ROSTER_SYSTEST_INNER:-}" != 1 ]; then
 	for f in cli/roster nss_module/libnss_roster.so.2; do
 		[ -x "$f" ] || { not_ok "$f is built (run make all)"; exit 1; }
 	done
-	for c in unshare setpriv getent jq findmnt; do
+	for c in unshare setpriv runuser getent jq findmnt; do
 		command -v "$c" >/dev/null || { not_ok "$c is installed"; exit 1; }
 	done
 	triplet=$(gcc -print-multiarch 2>/dev/null)
-	[ -n "$triplet" ] && [ -d "/usr/lib/$triplet" ] ||
-		{ not_ok "gcc -print-multiarch names a directory in /usr/lib (got '$triplet')"; exit 1; }
+	if [ -z "$triplet" ] || [ ! -d "/usr/lib/$triplet" ]; then
+		not_ok "gcc -print-multiarch names a directory in /usr/lib (got '$triplet')"
+		exit 1
+	fi
 
 	before=$(host_state)
 	overlays_before=$(overlays)
 	S=$(mktemp -d /tmp/roster-system.XXXXXX) || { not_ok "mktemp"; exit 1; }
 	trap 'rm -rf "$S"' EXIT
+	trap 'exit 1' HUP INT TERM
 	# The upper layers must not live under a directory that gets overlaid.
 	case "$(realpath "$S")/" in
 	/etc/* | /usr/* | /var/*)
 		not_ok "cannot create a mount namespace: $S resolves under an overlaid directory"
 		exit 1 ;;
 	esac
-	mkdir "$S/ns"
+	# Unprivileged processes inside run a program from $S/ns.
+	if ! chmod 0711 "$S" || ! mkdir "$S/ns"; then not_ok "prepare $S"; exit 1; fi
 
 	if ! err=$(unshare --mount --propagation private true 2>&1); then
 		not_ok "cannot create a mount namespace: ${err:-unshare failed}"
@@ -84,7 +91,7 @@ if [ "${ROSTER_SYSTEST_INNER:-}" != 1 ]; then
 	# When the namespace's last process exits, its mounts go with it.
 	ROSTER_SYSTEST_INNER=1 ROSTER_SYSTEST_DIR=$S/ns ROSTER_SYSTEST_TRIPLET=$triplet \
 		ROSTER_SYSTEST_HOST_NS=$(readlink /proc/self/ns/mnt) \
-		timeout -k 5 120 unshare --mount --propagation private bash "$0" </dev/null >"$S/log" 2>&1
+		timeout -k 5 60 unshare --mount --propagation private bash "$SELF" </dev/null >"$S/log" 2>&1
 	rc=$?
 	cat "$S/log"
 	[ "$rc" -eq 124 ] && echo "not ok - the test inside the namespace timed out"
@@ -95,11 +102,10 @@ if [ "${ROSTER_SYSTEST_INNER:-}" != 1 ]; then
 	fi
 
 	# --- the host is untouched
-	same "host: nsswitch.conf, ld.so.cache, module, CLI, /etc/roster, /var/lib/roster as before" \
+	same "host: nsswitch.conf, ld.so.cache, module, CLI, /etc/roster, /var/lib/roster, lookups as before" \
 		"$(host_state)" "$before"
 	same "host: as many overlay mounts as before" "$(overlays)" "$overlays_before"
 	same "host: nothing is mounted under $S" "$(findmnt -rn -o TARGET | grep -c "^$S")" 0
-	check "host: roster does not resolve alice" bash -c '! getent passwd alice | grep -q "Liddell"'
 	rm -rf "$S"
 	check "host: the scratch directory is gone" [ ! -e "$S" ]
 
@@ -121,8 +127,9 @@ err=$(mount -t tmpfs -o mode=0755,size=64m roster-system "$S" 2>&1) || cannot "t
 for d in etc usr var; do
 	mkdir "$S/$d" "$S/$d/upper" "$S/$d/work"
 	# The overlay's root takes its owner and mode from the upper layer.
-	chown --reference="/$d" "$S/$d/upper" && chmod --reference="/$d" "$S/$d/upper" ||
+	if ! chown --reference="/$d" "$S/$d/upper" || ! chmod --reference="/$d" "$S/$d/upper"; then
 		cannot "preparing the upper layer of /$d"
+	fi
 	err=$(mount -t overlay roster-system-$d \
 		-o "lowerdir=/$d,upperdir=$S/$d/upper,workdir=$S/$d/work" "/$d" 2>&1) ||
 		cannot "overlay on /$d: $err"
@@ -131,6 +138,10 @@ done
 ok "private mount namespace with overlays on /etc, /usr and /var"
 # A running nscd would answer from the host's configuration, not ours.
 [ -d /run/nscd ] && mount -t tmpfs none /run/nscd
+
+# Whatever roster the host may have is not ours to use (the overlay hides
+# it; the host keeps it).
+rm -rf /var/lib/roster /etc/roster
 
 # --- install, as a package would
 NSS_LIB=/usr/lib/$triplet/libnss_roster.so.2
@@ -141,7 +152,8 @@ ldconfig
 check "ldconfig knows libnss_roster.so.2" \
 	bash -c "ldconfig -p | grep -q 'libnss_roster\.so\.2 (.*) => .*/$triplet/libnss_roster\.so\.2\$'"
 # "roster" right after "files" on the passwd and group lines, the rest kept.
-sed -E -i 's/^((passwd|group):[[:space:]]+(.*[[:space:]])?files)([[:space:]]|$)/\1 roster\4/' /etc/nsswitch.conf
+sed -E -i -e '/^(passwd|group):/ s/[[:space:]]+roster([[:space:]]|$)/\1/g' \
+	-e 's/^((passwd|group):[[:space:]]+(.*[[:space:]])?files)([[:space:]]|$)/\1 roster\4/' /etc/nsswitch.conf
 check "nsswitch.conf: passwd has roster after files" grep -Eq '^passwd:.*\<files roster\>' /etc/nsswitch.conf
 check "nsswitch.conf: group has roster after files" grep -Eq '^group:.*\<files roster\>' /etc/nsswitch.conf
 grep -E '^(passwd|group):' /etc/nsswitch.conf | sed 's/^/#   /'
@@ -155,6 +167,12 @@ CONF
 unset ROSTER_CONFIG ROSTER_NSS_DIR LD_LIBRARY_PATH LD_PRELOAD SUDO_USER
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 [ "$(command -v roster)" = /usr/sbin/roster ] || not_ok "roster on PATH is /usr/sbin/roster"
+
+# --- installed, but no database yet: roster finds nothing, quietly
+check "no /var/lib/roster yet" [ ! -e /var/lib/roster ]
+out=$(getent passwd alice 2>"$S/err")
+same "no database: getent passwd alice exits 2, silently" "$?:$out:$(cat "$S/err")" "2::"
+same "no database: getent passwd root" "$(getent passwd root 2>&1)" "$(grep '^root:' /etc/passwd)"
 
 # --- the real CLI fills the default database
 mk() { # mk DESCRIPTION ARGS...: roster ARGS succeeds
@@ -183,7 +201,7 @@ for v in "$A" "$AG" "$B" "$C" "$GAN" "$GOPS"; do
 	[[ $v =~ ^[0-9]+$ ]] || { not_ok "roster --json gives the ids (got '$v')"; break; }
 done
 echo "# alice=$A/$AG bob=$B carol=$C analyst=$GAN ops=$GOPS"
-sorted() { tr ' ,' '\n\n' | sed '/^$/d' | sort | tr '\n' ' ' | sed 's/ $//'; }
+sorted() { tr ' ,' '\n' | sed '/^$/d' | sort | tr '\n' ' ' | sed 's/ $//'; }
 
 # --- lookups through the machine's own clients
 alice_line="alice:x:$A:$AG:Alice Liddell:/home/alice:/bin/bash"
@@ -210,15 +228,19 @@ same "getent group $AG (by gid)" "$(getent group "$AG")" "alice:x:$AG:"
 # through the module.
 idl=$(id alice)
 same "id alice: uid and gid" "${idl%% groups=*}" "uid=$A(alice) gid=$AG(alice)"
-same "id alice: groups" "$(sed 's/.* groups=//' <<<"$idl" | sorted)" \
+same "id alice: groups" "$(sorted <<<"${idl#* groups=}")" \
 	"$(printf '%s\n' "$AG(alice)" "$GAN(analyst)" "$GOPS(ops)" | sorted)"
 same "id -Gn alice" "$(id -Gn alice | sorted)" "alice analyst ops"
 same "id -Gn bob" "$(id -Gn bob | sorted)" "analyst bob"
 same "id -Gn carol: her own group only" "$(id -Gn carol)" "carol"
-# setpriv resolves the names and calls initgroups(3) itself.
+same "getent initgroups alice" "$(getent initgroups alice | sorted)" \
+	"$(printf '%s\n' alice "$GAN" "$GOPS" | sorted)"
+# setpriv and runuser resolve the names and call initgroups(3) themselves.
 same "setpriv --reuid=alice --init-groups: the process is alice with her groups" \
 	"$(setpriv --reuid=alice --regid=alice --init-groups sh -c 'id -un; id -G' 2>&1 | sorted)" \
 	"$(printf '%s\n' alice "$AG" "$GAN" "$GOPS" | sorted)"
+same "runuser -u bob -- id: bob with his groups" "$(runuser -u bob -- id 2>&1 </dev/null)" \
+	"uid=$B(bob) gid=$B(bob) groups=$B(bob),$GAN(analyst)"
 
 # --- file ownership shown by name
 mkdir "$S/files" && touch "$S/files/x" "$S/files/y"
@@ -226,6 +248,7 @@ chown "$A:$AG" "$S/files/x"
 chown "$B:$GAN" "$S/files/y"
 same "stat -c %U:%G on a file owned by alice's ids" "$(stat -c %U:%G "$S/files/x")" alice:alice
 same "stat -c %U:%G: bob, group analyst" "$(stat -c %U:%G "$S/files/y")" bob:analyst
+# shellcheck disable=SC2012 # ls(1) is the client under test
 same "ls -l shows alice alice" "$(ls -l "$S/files/x" | awk '{ print $3, $4 }')" "alice alice"
 same "find -user alice" "$(find "$S/files" -user alice)" "$S/files/x"
 same "find -group analyst" "$(find "$S/files" -group analyst)" "$S/files/y"
@@ -239,19 +262,47 @@ same "the next getent passwd alice shows Alicia" "$(getent passwd alice)" "$alic
 mk "roster role assign ops bob" role assign ops bob
 same "id -Gn bob shows ops at once" "$(id -Gn bob | sorted)" "analyst bob ops"
 same "getent group ops lists alice, bob" "$(getent group ops | cut -d: -f4 | sorted)" "alice bob"
+# A long-lived process keeps the module and its mappings loaded: it too
+# must see a write at once, not after a cache expires.
+same "one perl process: getpwnam(bob), roster user edit bob --last Marley, getpwnam(bob)" \
+	"$(perl -e 'my @a = getpwnam("bob"); system("roster user edit bob --last Marley >/dev/null 2>&1") == 0 or die "edit";
+		my @b = getpwnam("bob"); print "$a[6] -> $b[6]\n"' 2>&1 </dev/null)" "Bob Builder -> Bob Marley"
+same "one perl process: getgrnam(analyst), roster role revoke analyst bob, getgrnam(analyst)" \
+	"$(perl -e 'my @a = getgrnam("analyst"); system("roster role revoke analyst bob >/dev/null 2>&1") == 0 or die "revoke";
+		my @b = getgrnam("analyst"); print join(",", sort split / /, $a[3]), " -> $b[3]\n"' 2>&1 </dev/null)" \
+	"alice,bob -> alice"
+mk "roster role assign analyst bob (back)" role assign analyst bob
 
 # --- enumeration: files first, then roster
 pw=$(getent passwd)
-same "getent passwd: root as in /etc/passwd" "$(grep '^root:' <<<"$pw")" "$(grep '^root:' /etc/passwd)"
+same "getent passwd: root as in /etc/passwd" "$(grep -m1 '^root:' <<<"$pw")" "$(grep '^root:' /etc/passwd)"
 same "getent passwd: alice, bob, carol once each" \
 	"$(cut -d: -f1 <<<"$pw" | grep -xE 'alice|bob|carol' | sorted)" "alice bob carol"
 same "getent passwd: every /etc/passwd entry comes before the roster users" \
-	"$(head -n "$(grep -c . /etc/passwd)" <<<"$pw" | cut -d: -f1 | sorted)" \
-	"$(grep -v '^#' /etc/passwd | cut -d: -f1 | sorted)"
+	"$(head -n "$(grep -c '^[^#]' /etc/passwd)" <<<"$pw" | cut -d: -f1 | sorted)" \
+	"$(grep '^[^#]' /etc/passwd | cut -d: -f1 | sorted)"
 gr=$(getent group)
 same "getent group: root, analyst, ops, alice" \
 	"$(cut -d: -f1 <<<"$gr" | grep -xE 'root|analyst|ops|alice' | sorted)" "alice analyst ops root"
 same "getent group: analyst's entry" "$(grep '^analyst:' <<<"$gr" | cut -d: -f1-3)" "analyst:x:$GAN"
+
+# --- the shadow tools see roster's names and ids through NSS
+out=$(useradd -M alice 2>&1)
+same "useradd alice refuses: the name is taken (exit 9)" "$?" 9
+out=$(groupadd analyst 2>&1)
+same "groupadd analyst refuses: the name is taken (exit 9)" "$?" 9
+out=$(useradd -M -u "$A" dave 2>&1)
+same "useradd -u $A refuses: the uid is taken (exit 4)" "$?" 4
+out=$(groupadd -g "$GOPS" grp 2>&1)
+same "groupadd -g $GOPS refuses: the gid is taken (exit 4)" "$?" 4
+
+# --- the module keeps no descriptor open in the process it is loaded into
+# (perl-base is essential in Debian)
+same "perl: getpwnam, getgrnam, getpwuid leave no new fd behind" \
+	"$(perl -e 'sub fds { opendir(my $d, "/proc/self/fd") or die; my @f = sort grep { !/^\./ } readdir $d; "@f" }
+		my $before = fds(); my @p = getpwnam("alice"); my @g = getgrnam("analyst");
+		my @u = getpwuid('"$B"'); print((fds() eq $before ? "same" : "$before -> " . fds()), " $p[0] $g[0] $u[0]\n")' 2>&1)" \
+	"same alice analyst bob"
 
 # --- an unprivileged process: the view is world-readable, accounts.tdb not
 nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
@@ -262,6 +313,16 @@ rc=$?
 check "as uid 65534: cat accounts.tdb fails ($(cat "$S/err"))" [ "$rc" -ne 0 ]
 same "... and reads nothing" "$(stat -c %s "$S/stolen")" 0
 same "accounts.tdb is 0600 root:root" "$(stat -c %a:%U:%G /var/lib/roster/accounts.tdb)" 600:root:root
+
+# ROSTER_NSS_DIR is for tests: honoured in an ordinary process, ignored in
+# a setuid one (secure_getenv), where it would let a user forge accounts.
+out=$(ROSTER_NSS_DIR=/nonexistent nobody getent passwd alice 2>&1)
+same "as uid 65534, ROSTER_NSS_DIR=/nonexistent: getent passwd alice exits 2" "$?:$out" "2:"
+cp /usr/bin/getent "$S/files/getent-setuid" && chmod 4755 "$S/files/getent-setuid"
+check "as uid 65534: the setuid copy of getent is reachable" \
+	nobody sh -c "test -x '$S/files/getent-setuid'"
+same "... but a setuid-root getent ignores ROSTER_NSS_DIR" \
+	"$(ROSTER_NSS_DIR=/nonexistent nobody "$S/files/getent-setuid" passwd alice 2>&1)" "$alice_line"
 
 # --- the module on its own
 same "getent -s roster passwd alice" "$(getent -s roster passwd alice)" "$alice_line"
@@ -281,6 +342,9 @@ if mv /var/lib/roster/view /var/lib/roster/view.away; then
 	same "no view: id -G root (initgroups) still works" "$?:$(cat "$S/err")" "0:"
 	same "no view: getent passwd root still works" "$(getent passwd root 2>&1)" \
 		"$(grep '^root:' /etc/passwd)"
+	out=$(getent passwd 2>"$S/err")
+	same "no view: getent passwd enumerates /etc/passwd, silently" \
+		"$?:$(cut -d: -f1 <<<"$out" | grep -cxE 'root|alice|bob|carol'):$(cat "$S/err")" "0:1:"
 	mv /var/lib/roster/view.away /var/lib/roster/view
 	same "view restored: getent passwd alice again" "$(getent passwd alice 2>&1)" "$alice_line"
 else
