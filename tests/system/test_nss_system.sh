@@ -351,5 +351,29 @@ else
 	not_ok "move the view away"
 fi
 
+# --- nscd: a change tells it to drop its passwd and group caches.  A
+# stand-in nscd records its arguments; /run gets a tmpfs of its own so
+# that the socket roster looks for never touches the host's /run.
+if mount -t tmpfs -o mode=0755 roster-run /run; then
+	mkdir -p /run/nscd && : >/run/nscd/socket
+	[ -e /usr/sbin/nscd ] && mv /usr/sbin/nscd /usr/sbin/nscd.real
+	printf '#!/bin/sh\necho "$*" >>/run/nscd/calls\n' >/usr/sbin/nscd
+	chmod 755 /usr/sbin/nscd
+	roster user edit carol --last Danvers </dev/null >/dev/null
+	same "a change invalidates nscd's passwd and group caches" \
+		"$(sort /run/nscd/calls 2>/dev/null | tr '\n' ' ')" "-i group -i passwd "
+	: >/run/nscd/calls
+	roster user show carol </dev/null >/dev/null
+	same "a read-only command leaves nscd alone" "$(cat /run/nscd/calls)" ""
+	rm -f /usr/sbin/nscd
+	[ -e /usr/sbin/nscd.real ] && mv /usr/sbin/nscd.real /usr/sbin/nscd
+	rm -f /run/nscd/socket
+	roster user edit carol --last Marvel </dev/null >/dev/null
+	same "without nscd running, nothing is called" "$(cat /run/nscd/calls)" ""
+	umount /run
+else
+	not_ok "mount a private /run for the nscd check"
+fi
+
 echo "# inside: $n checks, $failed failed"
 [ "$failed" -eq 0 ]
