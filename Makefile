@@ -24,19 +24,20 @@ endif
 
 LIB_SRCS := lib/util.c lib/codec.c lib/validate.c lib/config.c lib/password.c lib/sysdb.c \
             lib/store.c lib/user.c lib/role.c lib/history.c lib/view_write.c lib/check.c \
-            lib/view_read.c
-CLI_SRCS := cli/main.c cli/output.c cli/prompt.c cli/user.c cli/role.c cli/db.c
+            lib/view_read.c lib/auth.c lib/invite.c
+CLI_SRCS := cli/main.c cli/output.c cli/prompt.c cli/user.c cli/role.c cli/invite.c cli/db.c
 
 LIB_OBJS := $(LIB_SRCS:.c=.o)
 CLI_OBJS := $(CLI_SRCS:.c=.o)
 
 TEST_UNITS := $(patsubst %.c,%,$(sort $(wildcard tests/lib/test_*.c)))
 
-all: lib/libroster.a cli/roster nss_module/libnss_roster.so.2
+all: lib/libroster.a cli/roster nss_module/libnss_roster.so.2 pam_module/pam_roster.so
 
 # After "all", so that it stays the default goal; before any rule that
 # names the module's variables in its prerequisites.
 include nss_module/module.mk
+include pam_module/module.mk
 
 lib/libroster.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
@@ -50,7 +51,8 @@ tests/lib/%: tests/lib/%.c lib/libroster.a
 	$(CC) $(CFLAGS) -Ilib $(LDFLAGS) -o $@ $< lib/libroster.a $(PKG_LIBS) \
 		$(shell pkg-config --libs cmocka)
 
-CLI_TESTS := tests/cli/test_users.sh tests/cli/test_prompt.sh tests/cli/test_concurrency.sh
+CLI_TESTS := tests/cli/test_users.sh tests/cli/test_prompt.sh tests/cli/test_invite.sh \
+             tests/cli/test_concurrency.sh
 # Real clients (getent, id, ls, find, runuser) in a private mount namespace.
 SYSTEM_TESTS := tests/system/test_nss_system.sh
 
@@ -60,8 +62,8 @@ check:
 	@bash scripts/deps.sh check
 	@$(MAKE) --no-print-directory run-tests
 
-run-tests: all $(TEST_UNITS) $(NSS_TEST_BINS)
-	@bash tests/run.sh $(TEST_UNITS) $(CLI_TESTS) $(NSS_TESTS) $(SYSTEM_TESTS)
+run-tests: all $(TEST_UNITS) $(NSS_TEST_BINS) $(PAM_TEST_BINS)
+	@bash tests/run.sh $(TEST_UNITS) $(CLI_TESTS) $(NSS_TESTS) $(PAM_TESTS) $(SYSTEM_TESTS)
 
 demo:
 	@bash scripts/deps.sh demo

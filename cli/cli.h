@@ -25,7 +25,7 @@ struct command {
 	bool writes;         /* needs root; opens the database to create it */
 };
 
-extern const struct command user_commands[], role_commands[], db_commands[];
+extern const struct command user_commands[], role_commands[], invite_commands[], db_commands[];
 
 /* main.c */
 int cli_open(struct cli *c, bool writes) __attribute__((warn_unused_result));

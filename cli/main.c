@@ -13,7 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const struct command *const tables[] = { user_commands, role_commands, db_commands };
+static const struct command *const tables[] = { user_commands, role_commands, invite_commands,
+						 db_commands };
 
 int cli_error(const char *fmt, ...)
 {

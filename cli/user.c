@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 enum {
@@ -72,6 +73,11 @@ static void pw_done(struct pwsource *p)
 
 /* ---- shared pieces ---- */
 
+static int64_t now_seconds(void)
+{
+	return (int64_t)time(NULL);
+}
+
 static json_t *user_json(const struct roster_user *u)
 {
 	json_t *o = json_object();
@@ -96,6 +102,13 @@ static json_t *user_json(const struct roster_user *u)
 	json_object_set_new(o, "updated_at", json_time(u->updated));
 	json_object_set_new(o, "updated_by", json_str_or_null(u->updated_by));
 	json_object_set_new(o, "last_login", json_time(u->last_login));
+	json_object_set_new(o, "last_login_service", json_str_or_null(u->last_service));
+	json_object_set_new(o, "last_login_host", json_str_or_null(u->last_host));
+	json_object_set_new(o, "failed_logins", json_integer(u->fail_count));
+	json_object_set_new(o, "locked", json_boolean(u->locked_until > now_seconds()));
+	/* null when not locked, or locked until roster user unlock */
+	json_object_set_new(o, "locked_until", json_time(u->locked_until > now_seconds() &&
+							 u->locked_until != INT64_MAX ? u->locked_until : 0));
 	return o;
 }
 
@@ -303,6 +316,15 @@ static int user_show(struct cli *c, int argc, char **argv)
 		       u->last_service ? u->last_service : "-", u->last_host ? u->last_host : "-");
 	} else
 		print_field("last login", "never");
+	if (u->locked_until > now_seconds()) {
+		if (u->locked_until == INT64_MAX)
+			snprintf(date, sizeof(date), "until unlocked");
+		else
+			roster_format_time(u->locked_until, date);
+		printf("%-22s %s (roster user unlock %s)\n", "locked", date, u->name);
+	}
+	if (u->fail_count)
+		printf("%-22s %u\n", "failed logins", (unsigned)u->fail_count);
 	free(roles);
 	roster_user_free(u);
 	return EXIT_OK;
@@ -682,6 +704,40 @@ static int user_history(struct cli *c, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* ---- user unlock ---- */
+
+static int user_unlock(struct cli *c, int argc, char **argv)
+{
+	const struct command *cmd = user_commands;
+	struct roster_auth_tally before = { 0 };
+	int r, e;
+
+	while (strcmp(cmd->verb, "unlock") != 0) /* by name: the table grows */
+		cmd++;
+	if (argc != 2 || argv[1][0] == '-')
+		return cli_usage(cmd, argc < 2 ? "which user?" : "unexpected argument %s", argv[argc > 2 ? 2 : 1]);
+	if ((e = cli_open(c, true)) != 0)
+		return e;
+	if ((r = roster_txn_begin(c->db, NULL)) < 0)
+		return cli_fail(c, r);
+	if ((r = roster_auth_unlock(c->db, argv[1], &before)) < 0)
+		return fail_abort(c, r);
+	if ((e = commit(c)) != 0)
+		return e;
+	if (c->json) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "name", json_string(argv[1]));
+		json_object_set_new(o, "was_locked", json_boolean(before.locked_now));
+		json_object_set_new(o, "failed_logins_cleared", json_integer(before.fail_count));
+		json_print(o);
+	} else if (before.locked_now)
+		printf("unlocked %s (%u failed logins cleared)\n", argv[1], (unsigned)before.fail_count);
+	else
+		printf("%s was not locked (%u failed logins cleared)\n", argv[1], (unsigned)before.fail_count);
+	return EXIT_OK;
+}
+
 const struct command user_commands[] = {
 	{ "user", "add", user_add,
 	  "NAME --email ADDR [--first NAME] [--last NAME] [--role ROLE]... [--supervisor USER]\n"
@@ -699,5 +755,6 @@ const struct command user_commands[] = {
 	  "NAME [--password-stdin | --generate-password] [--must-change-password]",
 	  "set a password, or force a change at the next login", true },
 	{ "user", "history", user_history, "NAME", "who changed what about a user, and when", false },
+	{ "user", "unlock", user_unlock, "NAME", "end a lockout after failed logins, clear the count", true },
 	{ 0 },
 };

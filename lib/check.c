@@ -183,7 +183,8 @@ int roster_db_check(struct roster_db *db, bool repair, roster_problem_fn fn, voi
 		r = c.r;
 		goto out;
 	}
-	qsort(c.uids, c.nuids, sizeof(*c.uids), cmp_u32);
+	if (c.nuids)
+		qsort(c.uids, c.nuids, sizeof(*c.uids), cmp_u32);
 	for (size_t i = 1; i < c.nuids; i++)
 		if (c.uids[i] == c.uids[i - 1])
 			problem(&c, "uid %u is used by more than one user", (unsigned)c.uids[i]);

@@ -38,7 +38,9 @@ static const struct field user_fields[] = {
 	{ 19, F_STR, U(pwhash) },       { 20, F_U32, U(fail_count) },
 	{ 21, F_I64, U(fail_first) },   { 22, F_I64, U(locked_until) },
 	{ 23, F_I64, U(last_login) },   { 24, F_STR, U(last_service) },
-	{ 25, F_STR, U(last_host) },
+	{ 25, F_STR, U(last_host) },     { 26, F_STR, U(invite_hash) },
+	{ 27, F_I64, U(invite_sent) },   { 28, F_I64, U(invite_expires) },
+	{ 29, F_STR, U(invited_by) },
 };
 #undef U
 

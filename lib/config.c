@@ -147,6 +147,16 @@ static int handler(void *user, const char *section, const char *name, const char
 		r = value[0] == '/' ? set_str(&cfg->group_file, value) : -EINVAL;
 	else if (IS("system", "shells"))
 		r = value[0] == '/' ? set_str(&cfg->shells_file, value) : -EINVAL;
+	else if (IS("invite", "lifetime"))
+		r = parse_duration(value, &cfg->invite_lifetime) ?: (cfg->invite_lifetime ? 0 : -EINVAL);
+	else if (IS("invite", "mail_command"))
+		r = value[0] == '/' ? set_str(&cfg->mail_command, value) : -EINVAL;
+	else if (IS("invite", "template"))
+		r = value[0] == '/' ? set_str(&cfg->invite_template, value) : -EINVAL;
+	else if (IS("invite", "welcome_template"))
+		r = value[0] == '/' ? set_str(&cfg->welcome_template, value) : -EINVAL;
+	else if (IS("invite", "login_hint"))
+		r = roster_valid_text(value, ROSTER_TEXT_MAX) ?: set_str(&cfg->login_hint, value);
 #undef IS
 	if (r < 0) {
 		p->err = r == -ENOMEM ? r : -EINVAL;
@@ -168,6 +178,11 @@ static int set_defaults(struct roster_config *cfg)
 	r = r ?: set_str(&cfg->passwd_file, "/etc/passwd");
 	r = r ?: set_str(&cfg->group_file, "/etc/group");
 	r = r ?: set_str(&cfg->shells_file, "/etc/shells");
+	r = r ?: set_str(&cfg->mail_command, "/usr/sbin/sendmail -t -i");
+	r = r ?: set_str(&cfg->invite_template, SYSCONFDIR "/roster/invite.mail");
+	r = r ?: set_str(&cfg->welcome_template, SYSCONFDIR "/roster/welcome.mail");
+	r = r ?: set_str(&cfg->login_hint, "log in with ssh or at the console with your user name");
+	cfg->invite_lifetime = 72 * 3600;
 	/* Between systemd's reserved ranges (up to 65535) and the subordinate
 	 * id range of useradd (from 100000); see conf/roster.conf. */
 	cfg->uid_min = 65536;
@@ -252,5 +267,9 @@ void roster_config_free(struct roster_config *cfg)
 	free(cfg->passwd_file);
 	free(cfg->group_file);
 	free(cfg->shells_file);
+	free(cfg->mail_command);
+	free(cfg->invite_template);
+	free(cfg->welcome_template);
+	free(cfg->login_hint);
 	free(cfg);
 }

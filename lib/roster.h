@@ -51,6 +51,11 @@ struct roster_config {
 	unsigned unlock_time;   /* seconds */
 	/* [system] files consulted for collisions; overridable for tests */
 	char *passwd_file, *group_file, *shells_file;
+	/* [invite] */
+	unsigned invite_lifetime;  /* seconds */
+	char *mail_command;        /* split on blanks, run without a shell */
+	char *invite_template, *welcome_template;
+	char *login_hint;          /* how to log in, for the messages */
 };
 
 int roster_config_load(const char *path, struct roster_config **out) ROSTER_MUST_CHECK;
@@ -92,6 +97,10 @@ struct roster_user {
 	int64_t fail_first, locked_until;
 	int64_t last_login;
 	char *last_service, *last_host;
+	/* a pending invitation: only a hash of the code is kept */
+	char *invite_hash;
+	int64_t invite_sent, invite_expires;
+	char *invited_by;
 	/* fields this version does not know, kept verbatim (forward compatible) */
 	void *unknown;
 	size_t unknown_len;
@@ -205,6 +214,14 @@ int roster_user_add(struct roster_db *db, struct roster_user *u) ROSTER_MUST_CHE
 int roster_user_update(struct roster_db *db, struct roster_user *u,
 		       const char *action) ROSTER_MUST_CHECK;
 
+/* Deletes a user, leaving a tombstone: the name, uid, gid, uuid and
+ * history stay so that none is reused; email, names, password, roles and
+ * login state go, and direct reports lose their supervisor.  Obeys the
+ * rails (not oneself, never the last active admin). */
+int roster_user_delete(struct roster_db *db, const char *name) ROSTER_MUST_CHECK;
+/* The names of the users whose supervisor is name, sorted. */
+int roster_user_reports(struct roster_db *db, const char *name, char ***out) ROSTER_MUST_CHECK;
+
 struct roster_user_filter {
 	const char *role;       /* NULL: any */
 	const char *supervisor; /* NULL: any */
@@ -233,6 +250,41 @@ int roster_role_names(struct roster_db *db, char ***out) ROSTER_MUST_CHECK;
 int roster_role_members(struct roster_db *db, const char *role,
 			char ***out) ROSTER_MUST_CHECK;
 
+/* ---- invitations (invite.c) ---- */
+
+#define ROSTER_INVITE_CODE_MAX 40 /* "XXXX-XXXX-...": 28 symbols, 6 dashes */
+
+/* A new code (printable, grouped for reading aloud) and its hash.  Outside
+ * a transaction: hashing takes time.  The caller wipes code. */
+int roster_invite_code_new(const struct roster_config *cfg, char code[ROSTER_INVITE_CODE_MAX],
+			   char hash[ROSTER_HASH_MAX]) ROSTER_MUST_CHECK;
+
+struct roster_invite {
+	const char *email, *role;           /* required */
+	const char *username;               /* NULL: from the email's local part */
+	const char *first, *last, *supervisor;
+	unsigned lifetime;                  /* seconds; 0: [invite] lifetime */
+};
+/* Creates the invited user (status invited, the role, the code's hash). */
+int roster_invite_create(struct roster_db *db, const struct roster_invite *in, const char *code_hash,
+			 struct roster_user **out) ROSTER_MUST_CHECK;
+/* A fresh code for a pending invite: the old one stops working. */
+int roster_invite_renew(struct roster_db *db, const char *name, unsigned lifetime,
+			const char *code_hash, struct roster_user **out) ROSTER_MUST_CHECK;
+/* Removes the invited account; its name and uid stay reserved. */
+int roster_invite_revoke(struct roster_db *db, const char *name) ROSTER_MUST_CHECK;
+/* 0 when code is u's pending code; -EACCES wrong, -ETIME expired, -ENOENT
+ * no pending invite.  Constant time in the code (an argon2id verify). */
+int roster_invite_verify(const struct roster_config *cfg, const struct roster_user *u, const char *code,
+			 int64_t now) ROSTER_MUST_CHECK;
+/* Redeems: the new password's hash replaces the code, the user becomes
+ * active, history records invite.accept by the transaction's actor. */
+int roster_invite_accept(struct roster_db *db, const char *name, const char *new_hash) ROSTER_MUST_CHECK;
+/* Renders template_path for u (and code, may be NULL) and pipes it to
+ * [invite] mail_command.  err says why it failed, for the admin. */
+int roster_mail_send(const struct roster_config *cfg, const char *template_path,
+		     const struct roster_user *u, const char *code, char *err, size_t errlen) ROSTER_MUST_CHECK;
+
 /* ---- history (history.c) ---- */
 
 typedef int (*roster_event_fn)(const struct roster_event *e, void *priv);
@@ -253,5 +305,86 @@ int roster_db_check(struct roster_db *db, bool repair, roster_problem_fn fn,
 		    void *priv, struct roster_check_report *rep) ROSTER_MUST_CHECK;
 /* Writes every view shard from the accounts database. */
 int roster_view_rebuild(struct roster_db *db) ROSTER_MUST_CHECK;
+
+/* ---- authentication state (auth.c), for pam_roster and roster user unlock ----
+ *
+ * Logins write failure counts, lockouts and the last login each in one tdb
+ * transaction of their own: no writers' lock, no view update, no history.
+ * Password changes, rehashes and unlocks are ordinary roster transactions
+ * with history.  Times are seconds since the epoch (roster_now()). */
+
+enum roster_auth_state {
+	ROSTER_AUTH_OK = 0,
+	ROSTER_AUTH_UNKNOWN,     /* no such user, or a deleted one */
+	ROSTER_AUTH_DISABLED,
+	ROSTER_AUTH_INVITED,     /* the invitation is not redeemed yet */
+	ROSTER_AUTH_EXPIRED,     /* past the expiry date (the date itself still works) */
+	ROSTER_AUTH_LOCKED,      /* too many failed logins; locked_until is ahead */
+	ROSTER_AUTH_MUST_CHANGE, /* may log in, but must change the password */
+};
+const char *roster_auth_state_name(enum roster_auth_state s);
+/* The first that applies, in the order of the enum after OK. */
+enum roster_auth_state roster_auth_state(const struct roster_user *u, int64_t now);
+/* Loads name and decides its state.  An unknown or deleted user is not an
+ * error: 0, *out NULL, *state ROSTER_AUTH_UNKNOWN.  The caller frees *out. */
+int roster_auth_lookup(struct roster_db *db, const char *name, int64_t now,
+		       struct roster_user **out, enum roster_auth_state *state) ROSTER_MUST_CHECK;
+
+struct roster_auth_tally {
+	uint32_t fail_count;  /* failures within fail_interval, this one included */
+	int64_t locked_until; /* 0: not locked; INT64_MAX: until unlocked by hand */
+	bool locked_now;      /* this failure started the lockout */
+};
+/* One failed login: counts it, and locks the account for unlock_time when
+ * it is the deny-th within fail_interval ([lockout]; deny = 0 never locks,
+ * unlock_time = 0 locks until roster user unlock).  Racing calls are all
+ * counted.  A missing user is counted in meta/auth_unknown instead, at the
+ * same cost, and gives -ENOENT. */
+int roster_auth_fail(struct roster_db *db, const char *name, int64_t now,
+		     struct roster_auth_tally *out) ROSTER_MUST_CHECK;
+/* A successful login: clears the failure count, unless a lockout is still
+ * running.  Writes nothing when there is nothing to clear. */
+int roster_auth_success(struct roster_db *db, const char *name, int64_t now) ROSTER_MUST_CHECK;
+/* A successful login whose hash is below the configured cost: stores
+ * new_hash (if the stored hash is still old_hash, else -ESTALE) and clears
+ * the count, in one roster transaction with a "password.rehash" event. */
+int roster_auth_rehash(struct roster_db *db, const char *name, int64_t now, const char *old_hash,
+		       const char *new_hash) ROSTER_MUST_CHECK;
+/* Records the last login: time, service and remote host (may be NULL),
+ * both cut to printable ASCII. */
+int roster_auth_login(struct roster_db *db, const char *name, int64_t now, const char *service,
+		      const char *host) ROSTER_MUST_CHECK;
+/* Inside roster_txn_begin/commit: ends a lockout and clears the count, with
+ * a "user.unlock" event; *before (may be NULL) gets what was there. */
+int roster_auth_unlock(struct roster_db *db, const char *name,
+		       struct roster_auth_tally *before) ROSTER_MUST_CHECK;
+/* How many failed logins named no roster user. */
+int roster_auth_unknown_failures(struct roster_db *db, uint64_t *n) ROSTER_MUST_CHECK;
+
+/* Verifies pw against a random hash of the configured cost: what a login
+ * as an unknown user, or one without a password, costs.  Always fails:
+ * -EACCES, or -E2BIG for a password over ROSTER_PASSWORD_MAX. */
+int roster_auth_verify_dummy(const struct roster_config *cfg, const char *pw) ROSTER_MUST_CHECK;
+/* 1 when hash is an argon2id hash below the configured cost. */
+int roster_auth_needs_rehash(const struct roster_config *cfg, const char *hash);
+/* A password change by pam_roster: new_hash replaces the stored hash
+ * (which must still be old_hash when that is not NULL, else -ESTALE),
+ * clears must_change, and records "password.change" by actor. */
+int roster_auth_change_password(struct roster_db *db, const char *name, const char *actor,
+				const char *old_hash, const char *new_hash) ROSTER_MUST_CHECK;
+
+enum roster_access {
+	ROSTER_ACCESS_OPEN,            /* no role lists the service, none required */
+	ROSTER_ACCESS_GRANTED,         /* the user holds a role that lists or is required */
+	ROSTER_ACCESS_ADMIN,           /* the admin role passes every gate */
+	ROSTER_ACCESS_DENIED_ROLE,     /* governed: roles list it, the user holds none */
+	ROSTER_ACCESS_DENIED_REQUIRED, /* the user holds none of the required roles */
+};
+/* May u use PAM service?  A service is governed when any role lists it in
+ * its services; then only holders of such a role, or of the admin role,
+ * pass.  required (NULL-terminated, may be NULL) adds a gate of its own:
+ * one of those roles, or the admin role. */
+int roster_auth_service_access(struct roster_db *db, const struct roster_user *u, const char *service,
+			       char *const *required, enum roster_access *out) ROSTER_MUST_CHECK;
 
 #endif

@@ -233,6 +233,17 @@ static void diff_users(struct changes *c, const struct roster_user *o, const str
 	}
 	if (!str_eq(o->pwhash, n->pwhash))
 		changes_secret(c, "password");
+	if (!str_eq(o->invite_hash, n->invite_hash))
+		changes_secret(c, "invite_code");
+	if (o->invite_expires != n->invite_expires) {
+		char t1[21] = "", t2[21] = "";
+
+		if (o->invite_expires)
+			roster_format_time(o->invite_expires, t1);
+		if (n->invite_expires)
+			roster_format_time(n->invite_expires, t2);
+		changes_add(c, "invite_expires", *t1 ? t1 : NULL, *t2 ? t2 : NULL);
+	}
 }
 
 static int index_email(struct roster_db *db, const char *email, const char *name, bool add)
@@ -273,22 +284,82 @@ static int members_change(struct roster_db *db, const char *role, const char *us
 	return r;
 }
 
+static bool active_admin(const struct roster_db *db, const struct roster_user *u)
+{
+	return u->status == ROSTER_ACTIVE && strv_contains(u->roles, db->cfg->admin_role);
+}
+
+/* Whether an active admin other than name remains. */
+static int other_admin(struct roster_db *db, const char *name)
+{
+	char **m = NULL;
+	int r = members_load(db, db->cfg->admin_role, &m), found = 0;
+
+	for (char **p = m; r == 0 && !found && p && *p; p++) {
+		struct roster_user *u = NULL;
+
+		if (strcmp(*p, name) == 0)
+			continue;
+		r = user_load(db, *p, &u);
+		found = r == 0 && active_admin(db, u);
+		roster_user_free(u);
+	}
+	roster_strv_free(m);
+	return r < 0 ? r : found;
+}
+
+/* The safety rails, here so that every front end obeys them:
+ *  - nobody enables, disables, deletes, grants admin to or revokes admin
+ *    from themselves (accepting one's own invitation is not enabling);
+ *  - the last active admin is never disabled, deleted or revoked. */
+static int rails(struct roster_db *db, const struct roster_user *o, const struct roster_user *n)
+{
+	const char *admin = db->cfg->admin_role;
+	bool admin_changed = strv_contains(o->roles, admin) != strv_contains(n->roles, admin);
+	bool status_changed = o->status != n->status;
+	bool self = str_eq(db->actor, n->name);
+	int r;
+
+	if (self && admin_changed)
+		return db_fail(db, -EPERM, "%s cannot grant or revoke their own admin rights", n->name);
+	if (self && status_changed && !(o->status == ROSTER_INVITED && n->status == ROSTER_ACTIVE))
+		return db_fail(db, -EPERM, "%s cannot %s themselves", n->name,
+			       n->status == ROSTER_DELETED ? "delete" :
+			       n->status == ROSTER_ACTIVE ? "enable" : "disable");
+	if (!active_admin(db, o) || active_admin(db, n))
+		return 0;
+	r = other_admin(db, n->name);
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return db_fail(db, -EPERM,
+			       "%s is the last active admin (role %s): make another user an admin first",
+			       n->name, admin);
+	return 0;
+}
+
 /* Writes n (old o, NULL when new) with its indexes, history and view keys. */
 static int user_write(struct roster_db *db, const struct roster_user *o, struct roster_user *n,
 		      const char *action)
 {
 	struct changes c = { 0 };
-	int r = 0;
+	int r = o ? rails(db, o, n) : 0;
+
+	if (r < 0)
+		return r;
 
 	if (!o || !str_eq(o->email, n->email)) {
 		char ko[KEY_MAX] = "", kn[KEY_MAX];
 
 		/* Alice@x and alice@x share one index key: a change of case
 		 * rewrites it, it must not delete it. */
-		key_email(kn, n->email);
 		if (o && o->email)
 			key_email(ko, o->email);
-		r = index_email(db, n->email, n->name, true);
+		if (n->email) {
+			key_email(kn, n->email);
+			r = index_email(db, n->email, n->name, true);
+		} else
+			kn[0] = '\0';
 		if (r == 0 && o && o->email && strcmp(ko, kn) != 0)
 			r = index_email(db, o->email, o->name, false);
 	}
@@ -425,6 +496,80 @@ int roster_user_update(struct roster_db *db, struct roster_user *u, const char *
 	else
 		r = normalize_home(u) ?: validate(db, u) ?: user_write(db, o, u, action);
 	roster_user_free(o);
+	return r;
+}
+
+/* Users whose supervisor is name. */
+struct reports {
+	const char *name;
+	char **v;
+};
+
+static int collect_report(const struct roster_user *u, void *priv)
+{
+	struct reports *rp = priv;
+
+	return str_eq(u->supervisor, rp->name) ? strv_add(&rp->v, u->name) : 0;
+}
+
+int roster_user_reports(struct roster_db *db, const char *name, char ***out)
+{
+	struct roster_user_filter f = { .status = -1, .supervisor = name };
+	struct reports rp = { name, NULL };
+	int r = roster_user_foreach(db, &f, collect_report, &rp);
+
+	if (r < 0) {
+		roster_strv_free(rp.v);
+		return r;
+	}
+	*out = rp.v;
+	return 0;
+}
+
+int roster_user_delete(struct roster_db *db, const char *name)
+{
+	struct roster_user *o = NULL, *n = NULL;
+	char **reports = NULL;
+	int r;
+
+	if ((r = db_require_txn(db)) < 0)
+		return r;
+	r = roster_user_get(db, name, &o) ?: user_load(db, name, &n);
+	if (r < 0)
+		goto out;
+	/* A tombstone: name, uid, gid, uuid and history stay, so that neither
+	 * the name nor the id is handed out again; the rest goes. */
+	free(n->email), n->email = NULL;
+	free(n->first), n->first = NULL;
+	free(n->last), n->last = NULL;
+	free(n->supervisor), n->supervisor = NULL;
+	roster_secret_free(n->pwhash), n->pwhash = NULL;
+	roster_strv_free(n->roles), n->roles = NULL;
+	free(n->last_service), n->last_service = NULL;
+	free(n->last_host), n->last_host = NULL;
+	n->status = ROSTER_DELETED;
+	n->must_change = false;
+	n->fail_count = 0;
+	n->fail_first = n->locked_until = n->last_login = 0;
+	n->expires = ROSTER_NO_DATE;
+	/* The rails first: a refused delete must not touch the reports. */
+	r = rails(db, o, n) ?: roster_user_reports(db, name, &reports);
+	for (char **p = reports; r == 0 && p && *p; p++) {
+		struct roster_user *rep = NULL;
+
+		r = roster_user_get(db, *p, &rep);
+		if (r == 0) {
+			free(rep->supervisor);
+			rep->supervisor = NULL;
+			r = roster_user_update(db, rep, "user.edit");
+		}
+		roster_user_free(rep);
+	}
+	r = r ?: user_write(db, o, n, "user.delete");
+out:
+	roster_strv_free(reports);
+	roster_user_free(o);
+	roster_user_free(n);
 	return r;
 }
 

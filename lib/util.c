@@ -174,6 +174,8 @@ void roster_user_free(struct roster_user *u)
 	roster_secret_free(u->pwhash);
 	free(u->last_service);
 	free(u->last_host);
+	roster_secret_free(u->invite_hash);
+	free(u->invited_by);
 	free(u->unknown);
 	free(u);
 }
