@@ -411,3 +411,18 @@ int roster_mail_send(const struct roster_config *cfg, const char *template_path,
 	buf_free(&msg);
 	return r;
 }
+
+int roster_invite_redeem(struct roster_db *db, const char *name, const char *new_hash)
+{
+	/* The invitee acts for themselves: history says they accepted. */
+	int r = roster_txn_begin(db, name);
+
+	if (r < 0)
+		return r;
+	r = roster_invite_accept(db, name, new_hash);
+	if (r < 0) {
+		roster_txn_abort(db);
+		return r;
+	}
+	return roster_txn_commit(db);
+}

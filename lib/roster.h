@@ -280,6 +280,8 @@ int roster_invite_verify(const struct roster_config *cfg, const struct roster_us
 /* Redeems: the new password's hash replaces the code, the user becomes
  * active, history records invite.accept by the transaction's actor. */
 int roster_invite_accept(struct roster_db *db, const char *name, const char *new_hash) ROSTER_MUST_CHECK;
+/* roster_invite_accept in a transaction of its own, by the invitee. */
+int roster_invite_redeem(struct roster_db *db, const char *name, const char *new_hash) ROSTER_MUST_CHECK;
 /* Renders template_path for u (and code, may be NULL) and pipes it to
  * [invite] mail_command.  err says why it failed, for the admin. */
 int roster_mail_send(const struct roster_config *cfg, const char *template_path,

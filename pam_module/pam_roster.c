@@ -36,6 +36,12 @@
  *  8. Library errors become PAM codes in pam_code() only; a refusal is a
  *     decision, returned where it is made.
  *  9. Print nothing to stdout or stderr, never exit.
+ * 10. An invited account's one-time code stands where its password would:
+ *     verified like one (argon2id, counted failures, the lockout), accepted
+ *     by auth only for an invited account, and marked on the PAM handle so
+ *     that account answers PAM_NEW_AUTHTOK_REQD only within a login that
+ *     proved the code (an SSH-key login of an invitee is refused).  The
+ *     password change that follows burns the code.
  */
 #include "pam_roster.h"
 
@@ -69,6 +75,7 @@ struct ctx {
 	bool reached;          /* the database was opened: errors are not "unreachable" */
 	struct roster_user *u;
 	enum roster_auth_state state;
+	bool by_code;        /* this call verified an invitation code */
 	int64_t now;
 };
 
@@ -356,6 +363,31 @@ static int check_password(struct ctx *c, const char *pw, const char *what)
 		     ROSTER_PASSWORD_MAX);
 		return PAM_AUTH_ERR;
 	}
+	if (c->u && c->u->status == ROSTER_INVITED && c->u->invite_hash) { /* rule 10 */
+		r = roster_invite_verify(c->cfg, c->u, pw, c->now);
+		if (r == 0 && c->u->locked_until > c->now) {
+			say(c, PAM_ERROR_MSG, "Your account is locked after too many failed logins.");
+			note(c, LOG_NOTICE, "%s: the invitation code is right, but the account is locked", what);
+			return PAM_AUTH_ERR;
+		}
+		if (r == 0) {
+			c->by_code = true;
+			return PAM_SUCCESS;
+		}
+		if (r == -ETIME) {
+			/* Only someone who knows the code reads this. */
+			say(c, PAM_ERROR_MSG, "Your invitation code has expired. "
+					      "Ask your administrator for a new invitation.");
+			record_failure(c, "expired invitation code");
+			return PAM_AUTH_ERR;
+		}
+		if (r == -EACCES) {
+			record_failure(c, "wrong invitation code");
+			return PAM_AUTH_ERR;
+		}
+		note(c, LOG_ERR, "%s: cannot verify the invitation code: %s", what, strerror(-r));
+		return PAM_AUTH_ERR;
+	}
 	if (!c->u || !c->u->pwhash) { /* rule 1 */
 		r = roster_auth_verify_dummy(c->cfg, pw);
 		if (r != -EACCES)
@@ -381,6 +413,17 @@ static int check_password(struct ctx *c, const char *pw, const char *what)
 }
 
 /* ---- auth ---- */
+
+/* The mark a verified invitation code leaves on the PAM handle. */
+#define INVITE_MARK "pam_roster_invite_code"
+static const int invite_mark = 1;
+
+static bool code_proven(const struct ctx *c)
+{
+	const void *p = NULL;
+
+	return pam_get_data(c->pamh, INVITE_MARK, &p) == PAM_SUCCESS && p == &invite_mark;
+}
 
 /* Outside the database: the hash of a rehash is computed first. */
 static void after_success(struct ctx *c, const char *pw)
@@ -424,6 +467,20 @@ static int authenticate(struct ctx *c)
 	}
 	if ((rv = check_password(c, pw, "authentication failure")) != PAM_SUCCESS)
 		return rv;
+	if (c->by_code) {
+		/* Rule 10: the account step answers NEW_AUTHTOK_REQD for this
+		 * handle only.  libpam keeps the mark until pam_end(). */
+		rv = pam_set_data(c->pamh, INVITE_MARK, (void *)&invite_mark, NULL);
+		if (rv != PAM_SUCCESS)
+			return rv;
+		if (db_enter(c) == PAM_SUCCESS) {
+			if (roster_auth_success(c->db, c->user, c->now) < 0)
+				note(c, LOG_WARNING, "the failure count could not be cleared");
+			db_leave(c);
+		}
+		note(c, LOG_INFO, "authentication success with an invitation code");
+		return PAM_SUCCESS;
+	}
 
 	/* The password is right.  A refused state says so: whoever reads
 	 * it has just proved they know the password. */
@@ -462,6 +519,7 @@ PAM_EXPORT int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const cha
 static int account(struct ctx *c)
 {
 	enum roster_access acc;
+	bool invited;
 	const char *refusal;
 	char buf[160];
 	int rv, r;
@@ -481,7 +539,8 @@ static int account(struct ctx *c)
 		note(c, LOG_NOTICE, "account refused: unknown user");
 		return PAM_USER_UNKNOWN;
 	}
-	if ((refusal = state_refusal(c, buf, sizeof(buf)))) {
+	invited = c->state == ROSTER_AUTH_INVITED && code_proven(c);
+	if (!invited && (refusal = state_refusal(c, buf, sizeof(buf)))) {
 		say(c, PAM_ERROR_MSG, "%s", refusal);
 		note(c, LOG_NOTICE, "account refused: the account is %s", roster_auth_state_name(c->state));
 		return c->state == ROSTER_AUTH_EXPIRED ? PAM_ACCT_EXPIRED : PAM_PERM_DENIED;
@@ -492,6 +551,11 @@ static int account(struct ctx *c)
 		     acc == ROSTER_ACCESS_DENIED_ROLE ? "no role of the user lists this service"
 						      : "the user holds none of the roles in require_role=");
 		return PAM_PERM_DENIED;
+	}
+	if (invited) {
+		say(c, PAM_TEXT_INFO, "Welcome.  Choose your own password now; your invitation code is its current password.");
+		note(c, LOG_NOTICE, "account ok for an invitation: a password must be chosen");
+		return PAM_NEW_AUTHTOK_REQD;
 	}
 	if (c->state == ROSTER_AUTH_MUST_CHANGE) {
 		say(c, PAM_ERROR_MSG, "You are required to change your password immediately (administrator enforced).");
@@ -593,6 +657,7 @@ static int chauthtok(struct ctx *c)
 	const char *old = NULL, *pw = NULL;
 	const char *refusal;
 	char buf[160], hash[ROSTER_HASH_MAX];
+	bool invited;
 	int rv, r;
 
 	if ((rv = ctx_load(c, false)) != PAM_SUCCESS)
@@ -601,11 +666,19 @@ static int chauthtok(struct ctx *c)
 		note(c, LOG_NOTICE, "password change refused: unknown user");
 		return PAM_USER_UNKNOWN;
 	}
-	if ((c->flags & PAM_CHANGE_EXPIRED_AUTHTOK) && !c->u->must_change) {
+	invited = c->state == ROSTER_AUTH_INVITED;
+	if ((c->flags & PAM_CHANGE_EXPIRED_AUTHTOK) && !c->u->must_change && !invited) {
 		note(c, LOG_DEBUG, "the password has not expired: nothing to change");
 		return PAM_SUCCESS;
 	}
-	if (ask_current && (refusal = state_refusal(c, buf, sizeof(buf)))) {
+	if (invited && !ask_current) {
+		/* root's passwd NAME would skip the code: an invitation is
+		 * redeemed by the invitee, or handled with roster. */
+		note(c, LOG_NOTICE, "password change refused: %s has a pending invitation", c->who);
+		say(c, PAM_ERROR_MSG, "This account has a pending invitation; use roster to manage it.");
+		return PAM_PERM_DENIED;
+	}
+	if (ask_current && !invited && (refusal = state_refusal(c, buf, sizeof(buf)))) {
 		say(c, PAM_ERROR_MSG, "%s", refusal);
 		note(c, LOG_NOTICE, "password change refused: the account is %s", roster_auth_state_name(c->state));
 		return PAM_PERM_DENIED;
@@ -613,7 +686,8 @@ static int chauthtok(struct ctx *c)
 	if (c->flags & PAM_PRELIM_CHECK) {
 		if (!ask_current)
 			return PAM_SUCCESS;
-		rv = pam_get_authtok(c->pamh, PAM_OLDAUTHTOK, &old, "Current password: ");
+		rv = pam_get_authtok(c->pamh, PAM_OLDAUTHTOK, &old,
+				     invited ? "Invitation code: " : "Current password: ");
 		if (rv != PAM_SUCCESS || !old) {
 			note(c, LOG_NOTICE, "password change aborted: no current password (%s)",
 			     pam_strerror(c->pamh, rv));
@@ -646,7 +720,9 @@ static int chauthtok(struct ctx *c)
 		roster_wipe(hash, sizeof(hash));
 		return rv;
 	}
-	if (r == 0)
+	if (r == 0 && invited)
+		r = roster_invite_redeem(c->db, c->user, hash); /* rule 10: the code is burned */
+	else if (r == 0)
 		r = roster_auth_change_password(c->db, c->user, ask_current ? c->user : roster_actor(),
 						c->u->pwhash, hash);
 	roster_wipe(hash, sizeof(hash)); /* rule 4 */
@@ -655,7 +731,8 @@ static int chauthtok(struct ctx *c)
 		say(c, PAM_ERROR_MSG, "The password could not be changed.");
 		rv = pam_code(c, r);
 	} else
-		note(c, LOG_NOTICE, "password changed");
+		note(c, LOG_NOTICE, invited ? "invitation accepted: password chosen, account active"
+					    : "password changed");
 	db_leave(c);
 	return r < 0 ? rv : PAM_SUCCESS;
 }
