@@ -25,7 +25,8 @@ endif
 LIB_SRCS := lib/util.c lib/codec.c lib/validate.c lib/config.c lib/password.c lib/sysdb.c \
             lib/store.c lib/user.c lib/role.c lib/history.c lib/view_write.c lib/check.c \
             lib/view_read.c lib/auth.c lib/invite.c
-CLI_SRCS := cli/main.c cli/output.c cli/prompt.c cli/user.c cli/role.c cli/invite.c cli/db.c
+CLI_SRCS := cli/main.c cli/output.c cli/prompt.c cli/user.c cli/role.c cli/invite.c cli/admin.c \
+            cli/history.c cli/db.c
 
 LIB_OBJS := $(LIB_SRCS:.c=.o)
 CLI_OBJS := $(CLI_SRCS:.c=.o)
@@ -52,7 +53,7 @@ tests/lib/%: tests/lib/%.c lib/libroster.a
 		$(shell pkg-config --libs cmocka)
 
 CLI_TESTS := tests/cli/test_users.sh tests/cli/test_prompt.sh tests/cli/test_invite.sh \
-             tests/cli/test_concurrency.sh
+             tests/cli/test_admin.sh tests/cli/test_concurrency.sh
 # Real clients (getent, id, ls, find, runuser) in a private mount namespace.
 SYSTEM_TESTS := tests/system/test_nss_system.sh
 

@@ -25,7 +25,17 @@ struct command {
 	bool writes;         /* needs root; opens the database to create it */
 };
 
-extern const struct command user_commands[], role_commands[], invite_commands[], db_commands[];
+extern const struct command user_commands[], role_commands[], invite_commands[], admin_commands[],
+	log_commands[], db_commands[];
+
+/* history.c: the events of subject (NULL: all) that pass f, printed as a
+ * list or, with --json, an array of {time, actor, action, subject, changes}. */
+struct history_filter {
+	const char *actor;
+	int64_t since;  /* seconds; 0: from the start */
+	unsigned limit; /* the newest N; 0: all */
+};
+int history_print(struct cli *c, const char *subject, const struct history_filter *f);
 
 /* main.c */
 int cli_open(struct cli *c, bool writes) __attribute__((warn_unused_result));

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 static const struct command *const tables[] = { user_commands, role_commands, invite_commands,
-						 db_commands };
+						 admin_commands, log_commands, db_commands };
 
 int cli_error(const char *fmt, ...)
 {
@@ -36,7 +36,7 @@ int cli_usage(const struct command *cmd, const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nusage: roster %s %s %s\n", cmd->noun, cmd->verb, cmd->usage);
+	fprintf(stderr, "\nusage: roster %s%s%s %s\n", cmd->noun, *cmd->verb ? " " : "", cmd->verb, cmd->usage);
 	return EXIT_USAGE;
 }
 
@@ -86,7 +86,7 @@ static void print_help(FILE *f)
 		   "Manages the accounts that roster serves to NSS and PAM.\n\ncommands:\n");
 	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
 		for (const struct command *c = tables[t]; c->noun; c++)
-			fprintf(f, "  %-4s %-8s %s\n", c->noun, c->verb, c->summary);
+			fprintf(f, "  %-6s %-8s %s\n", c->noun, c->verb, c->summary);
 	fprintf(f, "\nglobal options (before or after the command):\n"
 		   "  --json          machine-readable output\n"
 		   "  --config FILE   configuration file (default: $ROSTER_CONFIG or %s)\n"
@@ -97,7 +97,8 @@ static void print_help(FILE *f)
 
 static void print_command_help(const struct command *cmd)
 {
-	printf("usage: roster %s %s %s\n\n%s\n", cmd->noun, cmd->verb, cmd->usage, cmd->summary);
+	printf("usage: roster %s%s%s %s\n\n%s\n", cmd->noun, *cmd->verb ? " " : "", cmd->verb, cmd->usage,
+	       cmd->summary);
 }
 
 /* Takes --json and --config out of argv wherever they stand, before the
@@ -134,7 +135,7 @@ int main(int argc, char **argv)
 {
 	struct cli c = { 0 };
 	const struct command *cmd = NULL;
-	int r;
+	int r, shift;
 
 	/* Files we create hold accounts: nothing for group or others by default. */
 	umask(022);
@@ -150,11 +151,15 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	for (size_t t = 0; !cmd && t < sizeof(tables) / sizeof(tables[0]); t++)
-		for (const struct command *k = tables[t]; k->noun; k++)
-			if (strcmp(k->noun, argv[1]) == 0 && argc > 2 && strcmp(k->verb, argv[2]) == 0) {
+		for (const struct command *k = tables[t]; k->noun; k++) {
+			if (strcmp(k->noun, argv[1]) != 0)
+				continue;
+			/* "roster log --user x": a noun that is its own command */
+			if (!*k->verb || (argc > 2 && strcmp(k->verb, argv[2]) == 0)) {
 				cmd = k;
 				break;
 			}
+		}
 	if (!cmd) {
 		bool noun = false;
 
@@ -170,7 +175,10 @@ int main(int argc, char **argv)
 			fprintf(stderr, "roster: unknown command '%s'; see roster --help\n", argv[1]);
 		return EXIT_USAGE;
 	}
-	for (int i = 3; i < argc && strcmp(argv[i], "--") != 0; i++)
+	/* The command sees argv from its verb (or verb-less noun) on, so getopt
+	 * starts after it. */
+	shift = *cmd->verb ? 2 : 1;
+	for (int i = shift + 1; i < argc && strcmp(argv[i], "--") != 0; i++)
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			print_command_help(cmd);
 			return EXIT_OK;
@@ -181,8 +189,7 @@ int main(int argc, char **argv)
 	if (r < 0)
 		return cli_error("cannot load the configuration: %s",
 				 *roster_config_error() ? roster_config_error() : strerror(-r));
-	/* The command sees argv from its verb on, so getopt starts after it. */
-	r = cmd->run(&c, argc - 2, argv + 2);
+	r = cmd->run(&c, argc - shift, argv + shift);
 	roster_db_close(c.db);
 	roster_config_free(c.cfg);
 	if (fflush(stdout) != 0 || ferror(stdout)) {

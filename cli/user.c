@@ -10,7 +10,7 @@
 
 enum {
 	O_EMAIL = 256, O_FIRST, O_LAST, O_ROLE, O_SUPERVISOR, O_NO_SUPERVISOR, O_SHELL, O_HOME,
-	O_INACTIVE, O_EXPIRES, O_NO_EXPIRY, O_PW_STDIN, O_PW_GEN, O_MUST_CHANGE, O_STATUS,
+	O_INACTIVE, O_EXPIRES, O_NO_EXPIRY, O_PW_STDIN, O_PW_GEN, O_MUST_CHANGE, O_STATUS, O_NOTIFY,
 };
 
 /* ---- password sources ---- */
@@ -179,6 +179,7 @@ static const struct option add_opts[] = {
 	{ "password-stdin", no_argument, NULL, O_PW_STDIN },
 	{ "generate-password", no_argument, NULL, O_PW_GEN },
 	{ "must-change-password", no_argument, NULL, O_MUST_CHANGE },
+	{ "notify", no_argument, NULL, O_NOTIFY },
 	{ 0 },
 };
 
@@ -187,6 +188,7 @@ static int user_add(struct cli *c, int argc, char **argv)
 	const struct command *cmd = &user_commands[0];
 	struct roster_user *u = calloc(1, sizeof(*u));
 	struct pwsource pw = { 0 };
+	bool notify = false;
 	int opt, r = 0, e = EXIT_OK;
 
 	if (!u)
@@ -210,6 +212,7 @@ static int user_add(struct cli *c, int argc, char **argv)
 		case O_PW_STDIN: pw.from_stdin = true; break;
 		case O_PW_GEN: pw.generate = true; break;
 		case O_MUST_CHANGE: u->must_change = true; break;
+		case O_NOTIFY: notify = true; break;
 		default:
 			e = cli_usage(cmd, "unknown option or missing value: %s", argv[optind - 1]);
 		}
@@ -263,6 +266,15 @@ static int user_add(struct cli *c, int argc, char **argv)
 		else if (!pw.have)
 			printf("no password set: %s cannot log in with a password yet\n", u->name);
 	}
+	if (notify) {
+		/* The welcome message never carries a password. */
+		char err[256];
+
+		if (roster_mail_send(c->cfg, c->cfg->welcome_template, u, NULL, err, sizeof(err)) < 0)
+			e = cli_error("%s was created, but the welcome mail failed: %s", u->name, err);
+		else if (!c->json)
+			printf("a welcome message was mailed to %s\n", u->email);
+	}
 out:
 	pw_done(&pw);
 	roster_user_free(u);
@@ -275,7 +287,7 @@ static int user_show(struct cli *c, int argc, char **argv)
 {
 	const struct command *cmd = &user_commands[1];
 	struct roster_user *u = NULL;
-	char *roles, date[21];
+	char *roles, date[21], **reports = NULL;
 	int r, e;
 
 	if (argc != 2 || argv[1][0] == '-')
@@ -284,8 +296,16 @@ static int user_show(struct cli *c, int argc, char **argv)
 		return e;
 	if ((r = roster_user_get(c->db, argv[1], &u)) < 0)
 		return cli_fail(c, r);
+	if ((r = roster_user_reports(c->db, u->name, &reports)) < 0) {
+		roster_user_free(u);
+		return cli_fail(c, r);
+	}
 	if (c->json) {
-		json_print(user_json(u));
+		json_t *o = user_json(u);
+
+		json_object_set_new(o, "reports", json_strv(reports));
+		json_print(o);
+		roster_strv_free(reports);
 		roster_user_free(u);
 		return EXIT_OK;
 	}
@@ -299,6 +319,13 @@ static int user_show(struct cli *c, int argc, char **argv)
 	print_field("status", roster_status_name(u->status));
 	print_field("roles", roles);
 	print_field("supervisor", u->supervisor);
+	{
+		char *rep = joined(reports);
+
+		print_field("direct reports", rep);
+		free(rep);
+	}
+	roster_strv_free(reports);
 	print_field("shell", u->shell);
 	print_field("home", u->home);
 	print_field("password", u->pwhash ? "set" : "none (no password login)");
@@ -633,75 +660,17 @@ out:
 
 /* ---- user history ---- */
 
-static json_t *event_json(const struct roster_event *e)
-{
-	json_t *o = json_object(), *ch = json_array();
-
-	json_object_set_new(o, "time", json_time(e->time));
-	json_object_set_new(o, "actor", json_string(e->actor));
-	json_object_set_new(o, "action", json_string(e->action));
-	for (size_t i = 0; i < e->nchanges; i++) {
-		const struct roster_change *c = &e->changes[i];
-		json_t *x = json_object();
-
-		json_object_set_new(x, "field", json_string(c->field));
-		if (c->secret)
-			json_object_set_new(x, "secret", json_true());
-		else {
-			json_object_set_new(x, "old", json_str_or_null(c->old_value));
-			json_object_set_new(x, "new", json_str_or_null(c->new_value));
-		}
-		json_array_append_new(ch, x);
-	}
-	json_object_set_new(o, "changes", ch);
-	return o;
-}
-
-static int print_event(const struct roster_event *e, void *priv)
-{
-	char when[21];
-
-	if (priv) {
-		json_array_append_new(priv, event_json(e));
-		return 0;
-	}
-	roster_format_time(e->time, when);
-	printf("%s  %-12s %s\n", when, e->actor, e->action);
-	for (size_t i = 0; i < e->nchanges; i++) {
-		const struct roster_change *c = &e->changes[i];
-
-		if (c->secret)
-			printf("    %-22s (changed; secret)\n", c->field);
-		else
-			printf("    %-22s %s -> %s\n", c->field, c->old_value ? c->old_value : "-",
-			       c->new_value ? c->new_value : "-");
-	}
-	return 0;
-}
-
 static int user_history(struct cli *c, int argc, char **argv)
 {
-	struct roster_user *u = NULL;
-	json_t *a = NULL;
-	int r, e;
+	int e;
 
 	if (argc != 2 || argv[1][0] == '-')
 		return cli_usage(&user_commands[5], "which user?");
 	if ((e = cli_open(c, false)) != 0)
 		return e;
-	if ((r = roster_user_get(c->db, argv[1], &u)) < 0)
-		return cli_fail(c, r);
-	roster_user_free(u);
-	if (c->json)
-		a = json_array();
-	r = roster_history_foreach(c->db, argv[1], print_event, a);
-	if (r < 0) {
-		json_decref(a);
-		return cli_fail(c, r);
-	}
-	if (a)
-		json_print(a);
-	return EXIT_OK;
+	/* A deleted user's history stays readable: it is what the tombstone
+	 * is kept for. */
+	return history_print(c, argv[1], NULL);
 }
 
 /* ---- user unlock ---- */
@@ -738,12 +707,82 @@ static int user_unlock(struct cli *c, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* ---- user enable|disable|delete: the rails are the library's ---- */
+
+static int status_change(struct cli *c, int argc, char **argv, const struct command *cmd)
+{
+	const char *verb = cmd->verb, *name;
+	struct roster_user *u = NULL;
+	int r, e;
+
+	if (argc != 2 || argv[1][0] == '-')
+		return cli_usage(cmd, "which user?");
+	name = argv[1];
+	if ((e = cli_open(c, true)) != 0)
+		return e;
+	if ((r = roster_txn_begin(c->db, NULL)) < 0)
+		return cli_fail(c, r);
+	if (strcmp(verb, "delete") == 0)
+		r = roster_user_delete(c->db, name);
+	else if ((r = roster_user_get(c->db, name, &u)) == 0) {
+		enum roster_status want = strcmp(verb, "enable") == 0 ? ROSTER_ACTIVE : ROSTER_DISABLED;
+
+		if (u->status == ROSTER_INVITED || u->status == want) {
+			e = u->status == ROSTER_INVITED
+				    ? cli_error("%s has a pending invitation: see roster invite resend|revoke", name)
+				    : cli_error("%s is already %s", name, roster_status_name(want));
+			roster_user_free(u);
+			roster_txn_abort(c->db);
+			return e;
+		} else {
+			u->status = want;
+			r = roster_user_update(c->db, u, want == ROSTER_ACTIVE ? "user.enable" : "user.disable");
+		}
+	}
+	roster_user_free(u);
+	if (r < 0) {
+		e = cli_fail(c, r);
+		roster_txn_abort(c->db);
+		return e;
+	}
+	if ((r = roster_txn_commit(c->db)) < 0)
+		return cli_fail(c, r);
+	cli_nscd_invalidate();
+	if (c->json) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "name", json_string(name));
+		json_object_set_new(o, "status", json_string(strcmp(verb, "delete") == 0 ? "deleted" :
+							      strcmp(verb, "enable") == 0 ? "active" : "disabled"));
+		json_print(o);
+	} else if (strcmp(verb, "delete") == 0)
+		printf("deleted %s; the name and uid stay reserved, the history is kept\n", name);
+	else
+		printf("%sd %s\n", verb, name);
+	return EXIT_OK;
+}
+
+static int user_enable(struct cli *c, int argc, char **argv)
+{
+	return status_change(c, argc, argv, &user_commands[7]);
+}
+
+static int user_disable(struct cli *c, int argc, char **argv)
+{
+	return status_change(c, argc, argv, &user_commands[8]);
+}
+
+static int user_delete(struct cli *c, int argc, char **argv)
+{
+	return status_change(c, argc, argv, &user_commands[9]);
+}
+
 const struct command user_commands[] = {
 	{ "user", "add", user_add,
 	  "NAME --email ADDR [--first NAME] [--last NAME] [--role ROLE]... [--supervisor USER]\n"
 	  "       [--shell PATH] [--home DIR] [--inactive] [--expires YYYY-MM-DD]\n"
-	  "       [--password-stdin | --generate-password] [--must-change-password]",
-	  "create a user", true },
+	  "       [--password-stdin | --generate-password] [--must-change-password] [--notify]",
+	  "create a user (--notify mails a welcome, never a password)", true },
 	{ "user", "show", user_show, "NAME", "show one user", false },
 	{ "user", "list", user_list, "[--role ROLE] [--status STATUS] [--supervisor USER]",
 	  "list users", false },
@@ -756,5 +795,10 @@ const struct command user_commands[] = {
 	  "set a password, or force a change at the next login", true },
 	{ "user", "history", user_history, "NAME", "who changed what about a user, and when", false },
 	{ "user", "unlock", user_unlock, "NAME", "end a lockout after failed logins, clear the count", true },
+	{ "user", "enable", user_enable, "NAME", "let a disabled user log in again", true },
+	{ "user", "disable", user_disable, "NAME",
+	  "refuse every login (passwords and SSH keys); nothing is lost", true },
+	{ "user", "delete", user_delete, "NAME",
+	  "delete a user; the name, uid and history are kept and never reused", true },
 	{ 0 },
 };
