@@ -101,12 +101,25 @@ run 1 "the revoked user is gone" user show jane-doe
 refused 1 "the revoked name is reserved" user add jane-doe --email new@example.org
 run 0 "a new user" user add fresh --email fresh@example.org --json
 check "does not get the revoked uid" [ "$(json .uid <<<"$OUT")" != "$UID_J" ]
-check "the revoked email is free again" "$ROSTER" user edit fresh --email jane.doe@example.com
+check "the revoked email is free again" bash -c "\"$ROSTER\" user edit fresh --email jane.doe@example.com >/dev/null"
 # What NSS sees, through glibc and the built module.
 nss() { ROSTER_NSS_DIR="$T/db" LD_LIBRARY_PATH="$PWD/nss_module" getent -s roster "$@"; }
-check "NSS resolves a live user (the control)" nss passwd fresh
+check "NSS resolves a live user (the control)" bash -c "ROSTER_NSS_DIR='$T/db' LD_LIBRARY_PATH='$PWD/nss_module' getent -s roster passwd fresh >/dev/null"
 check "NSS does not resolve the revoked user" bash -c "! ROSTER_NSS_DIR='$T/db' LD_LIBRARY_PATH='$PWD/nss_module' getent -s roster passwd jane-doe"
 check "... nor its private group" bash -c "! ROSTER_NSS_DIR='$T/db' LD_LIBRARY_PATH='$PWD/nss_module' getent -s roster group jane-doe"
+# --- user add --notify: a welcome message, never a password
+run 0 "user add --notify --generate-password" user add wendy --email wendy@example.org --first Wendy \
+	--notify --generate-password --json
+PW=$(json .password <<<"$OUT")
+MAIL=$(last_mail)
+check "the welcome goes To: the new user" grep -qx "To: wendy@example.org" <<<"$MAIL"
+check "it has a Subject" grep -q "^Subject: Your account on" <<<"$MAIL"
+check "it names the user" grep -q "User name: *wendy" <<<"$MAIL"
+check "it does not carry the password" bash -c "! grep -qF '$PW' <<<'$MAIL'"
+OUT=$("$ROSTER" --config "$T/bad.conf" user add wanda --email wanda@example.org --notify </dev/null 2>"$T/err")
+check "a failing welcome mail exits 1" [ $? -eq 1 ]
+check "... saying the user was created" grep -q "wanda was created, but the welcome mail failed" "$T/err"
+
 run 0 "db check passes" db check
 
 [ "$fails" -eq 0 ]
