@@ -24,9 +24,9 @@ endif
 
 LIB_SRCS := lib/util.c lib/codec.c lib/validate.c lib/config.c lib/password.c lib/sysdb.c \
             lib/store.c lib/user.c lib/role.c lib/history.c lib/view_write.c lib/check.c \
-            lib/view_read.c lib/auth.c lib/invite.c
+            lib/view_read.c lib/auth.c lib/invite.c lib/api.c
 CLI_SRCS := cli/main.c cli/output.c cli/prompt.c cli/user.c cli/role.c cli/invite.c cli/admin.c \
-            cli/history.c cli/db.c
+            cli/api.c cli/history.c cli/db.c
 
 LIB_OBJS := $(LIB_SRCS:.c=.o)
 CLI_OBJS := $(CLI_SRCS:.c=.o)

@@ -40,7 +40,8 @@ static const struct field user_fields[] = {
 	{ 23, F_I64, U(last_login) },   { 24, F_STR, U(last_service) },
 	{ 25, F_STR, U(last_host) },     { 26, F_STR, U(invite_hash) },
 	{ 27, F_I64, U(invite_sent) },   { 28, F_I64, U(invite_expires) },
-	{ 29, F_STR, U(invited_by) },
+	{ 29, F_STR, U(invited_by) },    { 30, F_BOOL, U(api_enabled) },
+	{ 31, F_STRV, U(api_labels) },
 };
 #undef U
 
@@ -52,6 +53,14 @@ static const struct field role_fields[] = {
 	{ 7, F_STR, R(created_by) },  { 8, F_STR, R(updated_by) },
 };
 #undef R
+
+#define A(f) offsetof(struct roster_api, f)
+static const struct field api_fields[] = {
+	{ 1, F_STR, A(label) },   { 2, F_STR, A(hash) },        { 3, F_STRV, A(services) },
+	{ 4, F_I64, A(created) }, { 5, F_I64, A(expires) },     { 6, F_I64, A(last_used) },
+	{ 7, F_STR, A(last_service) }, { 8, F_STR, A(created_by) },
+};
+#undef A
 
 #define E(f) offsetof(struct roster_event, f)
 enum { EV_CHANGE = 100 };
@@ -372,6 +381,36 @@ int codec_role_decode(const void *p, size_t n, struct roster_role **out)
 	role->unknown = unk.p;
 	role->unknown_len = unk.len;
 	*out = role;
+	return 0;
+}
+
+int codec_api_encode(const struct roster_api *a, struct buf *out)
+{
+	encode_fields(out, 'A', api_fields, sizeof(api_fields) / sizeof(api_fields[0]), a);
+	buf_put(out, a->unknown, a->unknown_len);
+	return out->err;
+}
+
+int codec_api_decode(const void *p, size_t n, struct roster_api **out)
+{
+	struct roster_api *a = calloc(1, sizeof(*a));
+	struct buf unk = { 0 };
+	int r;
+
+	if (!a)
+		return -ENOMEM;
+	a->expires = ROSTER_NO_DATE;
+	r = decode_fields('A', api_fields, sizeof(api_fields) / sizeof(api_fields[0]), a, p, n, &unk, NULL);
+	if (r == 0 && (!a->label || !a->hash))
+		r = -EBADMSG;
+	if (r < 0) {
+		buf_free(&unk);
+		roster_api_free(a);
+		return r;
+	}
+	a->unknown = unk.p;
+	a->unknown_len = unk.len;
+	*out = a;
 	return 0;
 }
 

@@ -35,6 +35,8 @@ int codec_role_encode(const struct roster_role *r, struct buf *out) MUST_CHECK;
 int codec_role_decode(const void *p, size_t n, struct roster_role **out) MUST_CHECK;
 int codec_event_encode(const struct roster_event *e, struct buf *out) MUST_CHECK;
 int codec_event_decode(const void *p, size_t n, struct roster_event **out) MUST_CHECK;
+int codec_api_encode(const struct roster_api *a, struct buf *out) MUST_CHECK;
+int codec_api_decode(const void *p, size_t n, struct roster_api **out) MUST_CHECK;
 int codec_strv_encode(char *const *v, struct buf *out) MUST_CHECK;
 int codec_strv_decode(const void *p, size_t n, char ***out) MUST_CHECK;
 
@@ -88,6 +90,9 @@ void key_members(char out[KEY_MAX], const char *role);
 void key_uid(char out[KEY_MAX], uint32_t uid);
 void key_gid(char out[KEY_MAX], uint32_t gid);
 void key_email(char out[KEY_MAX], const char *email);
+void key_api(char out[KEY_MAX], const char *user, const char *label);
+/* Deletes every API password of u (for user delete); labels cleared. */
+int api_remove_all(struct roster_db *db, struct roster_user *u) MUST_CHECK;
 
 int user_load(struct roster_db *db, const char *name, struct roster_user **out) MUST_CHECK;
 int user_store(struct roster_db *db, const struct roster_user *u) MUST_CHECK;

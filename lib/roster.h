@@ -101,6 +101,9 @@ struct roster_user {
 	char *invite_hash;
 	int64_t invite_sent, invite_expires;
 	char *invited_by;
+	/* direct API access: the switch, and the labels of api/NAME/LABEL */
+	bool api_enabled;
+	char **api_labels;
 	/* fields this version does not know, kept verbatim (forward compatible) */
 	void *unknown;
 	size_t unknown_len;
@@ -286,6 +289,52 @@ int roster_invite_redeem(struct roster_db *db, const char *name, const char *new
  * [invite] mail_command.  err says why it failed, for the admin. */
 int roster_mail_send(const struct roster_config *cfg, const char *template_path,
 		     const struct roster_user *u, const char *code, char *err, size_t errlen) ROSTER_MUST_CHECK;
+
+/* ---- API passwords (api.c) ----
+ *
+ * Passwords for programs, separate from the login password: a PAM service
+ * whose pam_roster line says "api" accepts only these, and only while the
+ * user's switch is on; any other service never accepts them. */
+
+struct roster_api {
+	char *label;
+	char *hash;          /* argon2id; never shown */
+	char **services;     /* PAM services it may be used for; NULL: any api service */
+	int64_t created;
+	int64_t expires;     /* days since the epoch, or ROSTER_NO_DATE */
+	int64_t last_used;   /* 0: never */
+	char *last_service;
+	char *created_by;
+	void *unknown;
+	size_t unknown_len;
+};
+void roster_api_free(struct roster_api *a);
+int roster_valid_label(const char *label) ROSTER_MUST_CHECK;
+
+/* The switch; history records api.enable / api.disable. */
+int roster_api_set_enabled(struct roster_db *db, const char *user, bool on) ROSTER_MUST_CHECK;
+/* Creates or replaces the API password label (hash made by the caller). */
+int roster_api_reset(struct roster_db *db, const char *user, const char *label, const char *hash,
+		     char *const *services, int64_t expires) ROSTER_MUST_CHECK;
+int roster_api_remove(struct roster_db *db, const char *user, const char *label) ROSTER_MUST_CHECK;
+/* The user's API passwords, by label; fn gets each (hash included: the
+ * caller must not show it). */
+typedef int (*roster_api_fn)(const struct roster_user *u, const struct roster_api *a, void *priv);
+int roster_api_foreach(struct roster_db *db, const char *user, roster_api_fn fn, void *priv) ROSTER_MUST_CHECK;
+/* For pam_roster, in two steps so that no hashing happens with the
+ * database open: the records of u (a NULL-terminated array), then the
+ * check of pw against them: 0 and *label (inside v) when one matches, is
+ * allowed for service and not expired; -EACCES no match, -ETIME only an
+ * expired one matched, -EPERM the matching one excludes service.  The
+ * caller checks u->api_enabled. */
+int roster_api_records(struct roster_db *db, const struct roster_user *u,
+		       struct roster_api ***out) ROSTER_MUST_CHECK;
+void roster_api_records_free(struct roster_api **v);
+int roster_api_check(const struct roster_config *cfg, struct roster_api *const *v, const char *service,
+		     const char *pw, int64_t now, const char **label) ROSTER_MUST_CHECK;
+/* Records a use: last_used and last_service, one tdb transaction. */
+int roster_api_touch(struct roster_db *db, const char *user, const char *label, const char *service,
+		     int64_t now) ROSTER_MUST_CHECK;
 
 /* ---- history (history.c) ---- */
 

@@ -125,6 +125,10 @@ void key_role(char out[KEY_MAX], const char *name) { snprintf(out, KEY_MAX, "rol
 void key_members(char out[KEY_MAX], const char *role) { snprintf(out, KEY_MAX, "members/%s", role); }
 void key_uid(char out[KEY_MAX], uint32_t uid) { snprintf(out, KEY_MAX, "uid/%u", (unsigned)uid); }
 void key_gid(char out[KEY_MAX], uint32_t gid) { snprintf(out, KEY_MAX, "gid/%u", (unsigned)gid); }
+void key_api(char out[KEY_MAX], const char *user, const char *label)
+{
+	snprintf(out, KEY_MAX, "api/%s/%s", user, label);
+}
 
 void key_email(char out[KEY_MAX], const char *email)
 {

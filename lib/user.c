@@ -235,6 +235,17 @@ static void diff_users(struct changes *c, const struct roster_user *o, const str
 		changes_secret(c, "password");
 	if (!str_eq(o->invite_hash, n->invite_hash))
 		changes_secret(c, "invite_code");
+	if (o->api_enabled != n->api_enabled)
+		changes_add(c, "api_access", o == &none ? NULL : o->api_enabled ? "enabled" : "disabled",
+			    n->api_enabled ? "enabled" : "disabled");
+	j1 = join(o->api_labels);
+	j2 = join(n->api_labels);
+	if (!j1 || !j2)
+		c->err = -ENOMEM;
+	else if (strcmp(j1, j2) != 0)
+		changes_add(c, "api_passwords", *j1 ? j1 : NULL, *j2 ? j2 : NULL);
+	free(j1);
+	free(j2);
 	if (o->invite_expires != n->invite_expires) {
 		char t1[21] = "", t2[21] = "";
 
@@ -552,8 +563,9 @@ int roster_user_delete(struct roster_db *db, const char *name)
 	n->fail_count = 0;
 	n->fail_first = n->locked_until = n->last_login = 0;
 	n->expires = ROSTER_NO_DATE;
+	n->api_enabled = false;
 	/* The rails first: a refused delete must not touch the reports. */
-	r = rails(db, o, n) ?: roster_user_reports(db, name, &reports);
+	r = rails(db, o, n) ?: api_remove_all(db, n) ?: roster_user_reports(db, name, &reports);
 	for (char **p = reports; r == 0 && p && *p; p++) {
 		struct roster_user *rep = NULL;
 

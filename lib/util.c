@@ -176,6 +176,7 @@ void roster_user_free(struct roster_user *u)
 	free(u->last_host);
 	roster_secret_free(u->invite_hash);
 	free(u->invited_by);
+	roster_strv_free(u->api_labels);
 	free(u->unknown);
 	free(u);
 }
@@ -217,4 +218,17 @@ int roster_strv_add(char ***v, const char *s)
 char **roster_strv_copy(char *const *v)
 {
 	return strv_copy(v);
+}
+
+void roster_api_free(struct roster_api *a)
+{
+	if (!a)
+		return;
+	free(a->label);
+	roster_secret_free(a->hash);
+	roster_strv_free(a->services);
+	free(a->last_service);
+	free(a->created_by);
+	free(a->unknown);
+	free(a);
 }

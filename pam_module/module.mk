@@ -24,10 +24,11 @@ PAM_CFLAGS := $(shell pkg-config --cflags pam pwquality 2>/dev/null)
 # What `make check` runs (through tests/run.sh), and what must be built first.
 PAM_TESTS := tests/pam/test_pam_auth tests/pam/test_pam_account tests/pam/test_pam_password \
              tests/pam/test_pam_session tests/pam/test_pam_race tests/pam/test_pam_timing \
-             tests/pam/test_pam_invite tests/pam/test_pam_admin tests/pam/test_pam_system.sh
+             tests/pam/test_pam_invite tests/pam/test_pam_admin tests/pam/test_pam_api \
+             tests/pam/test_pam_system.sh
 PAM_TEST_PROGS := tests/pam/test_pam_auth tests/pam/test_pam_account tests/pam/test_pam_password \
                   tests/pam/test_pam_session tests/pam/test_pam_race tests/pam/test_pam_timing \
-                  tests/pam/test_pam_invite tests/pam/test_pam_admin
+                  tests/pam/test_pam_invite tests/pam/test_pam_admin tests/pam/test_pam_api
 # A stand-in for pam_pwquality: asks for the new password twice, sets it.
 PAM_TEST_MODS := tests/pam/pam_settok.so
 PAM_TEST_BINS := $(PAM_TEST_PROGS) $(PAM_TEST_MODS)

@@ -36,6 +36,10 @@
  *  8. Library errors become PAM codes in pam_code() only; a refusal is a
  *     decision, returned where it is made.
  *  9. Print nothing to stdout or stderr, never exit.
+ * 11. API passwords ("api" in the service's pam.d line) are checked by the
+ *     api path only, and the login password never is there; a service
+ *     without "api" never looks at API passwords.  The user's switch, the
+ *     label's services and its expiry all apply, and a use is recorded.
  * 10. An invited account's one-time code stands where its password would:
  *     verified like one (argon2id, counted failures, the lockout), accepted
  *     by auth only for an invited account, and marked on the PAM handle so
@@ -76,6 +80,7 @@ struct ctx {
 	struct roster_user *u;
 	enum roster_auth_state state;
 	bool by_code;        /* this call verified an invitation code */
+	struct roster_api **apis; /* "api" services: the user's API passwords */
 	int64_t now;
 };
 
@@ -186,10 +191,6 @@ static int ctx_begin(struct ctx *c, pam_handle_t *pamh, int flags, int argc, con
 		c->user = "";
 	/* A name that is not valid may be a password typed at a login prompt. */
 	snprintf(c->who, sizeof(c->who), "%s", roster_valid_name(c->user) == 0 ? c->user : "(not a valid name)");
-	if (c->a.api) {
-		note(c, LOG_ERR, "refused: the api argument (API passwords) is not supported yet");
-		return PAM_AUTH_ERR;
-	}
 	return PAM_SUCCESS;
 }
 
@@ -265,6 +266,8 @@ static const char *db_why(const struct ctx *c, int r)
 
 static void ctx_end(struct ctx *c)
 {
+	roster_api_records_free(c->apis);
+	c->apis = NULL;
 	db_leave(c);
 	roster_user_free(c->u);
 	roster_config_free(c->cfg);
@@ -449,6 +452,44 @@ static void after_success(struct ctx *c, const char *pw)
 	roster_wipe(hash, sizeof(hash)); /* rule 4 */
 }
 
+/* Rule 11: an "api" service. */
+static int authenticate_api(struct ctx *c, const char *pw)
+{
+	const char *label = NULL, *refusal;
+	char buf[160];
+	int r;
+
+	if (strnlen(pw, ROSTER_PASSWORD_MAX + 1) > ROSTER_PASSWORD_MAX)
+		return check_password(c, pw, "authentication failure"); /* rule 2 */
+	if (!c->u || !c->u->api_enabled || !c->apis || !c->apis[0]) {
+		r = roster_auth_verify_dummy(c->cfg, pw); /* rule 1: the same cost */
+		if (r != -EACCES)
+			note(c, LOG_ERR, "the dummy verification failed: %s", strerror(-r));
+		record_failure(c, !c->u ? "unknown user" : !c->u->api_enabled ? "API access is disabled for the user"
+											: "the user has no API password");
+		return PAM_AUTH_ERR;
+	}
+	r = roster_api_check(c->cfg, c->apis, c->service, pw, c->now, &label);
+	if (r < 0) {
+		record_failure(c, r == -ETIME ? "the API password has expired"
+				  : r == -EPERM ? "the API password does not cover this service"
+						: "wrong API password");
+		return PAM_AUTH_ERR;
+	}
+	if ((refusal = state_refusal(c, buf, sizeof(buf))) && c->state != ROSTER_AUTH_MUST_CHANGE) {
+		note(c, LOG_NOTICE, "authentication refused: the account is %s", roster_auth_state_name(c->state));
+		return PAM_AUTH_ERR;
+	}
+	if (db_enter(c) == PAM_SUCCESS) {
+		if (roster_api_touch(c->db, c->user, label, c->service, c->now) < 0 ||
+		    roster_auth_success(c->db, c->user, c->now) < 0)
+			note(c, LOG_WARNING, "the use of API password %s could not be recorded", label);
+		db_leave(c);
+	}
+	note(c, LOG_INFO, "authentication success with API password %s", label);
+	return PAM_SUCCESS;
+}
+
 static int authenticate(struct ctx *c)
 {
 	const char *pw = NULL;
@@ -458,13 +499,25 @@ static int authenticate(struct ctx *c)
 
 	/* The database first: a caller that cannot read it is not asked
 	 * for a password it could never have checked. */
-	if ((rv = ctx_load(c, false)) != PAM_SUCCESS)
+	if ((rv = ctx_load(c, c->a.api)) != PAM_SUCCESS)
 		return rv;
+	if (c->a.api) {
+		/* Read now, verified later with the database closed. */
+		int r = c->u ? roster_api_records(c->db, c->u, &c->apis) : 0;
+
+		db_leave(c);
+		if (r < 0) {
+			note(c, LOG_ERR, "cannot read the API passwords: %s", strerror(-r));
+			return pam_code(c, r);
+		}
+	}
 	rv = pam_get_authtok(c->pamh, PAM_AUTHTOK, &pw, NULL);
 	if (rv != PAM_SUCCESS || !pw) {
 		note(c, LOG_NOTICE, "authentication failure: no password obtained (%s)", pam_strerror(c->pamh, rv));
 		return rv == PAM_CONV_AGAIN ? PAM_INCOMPLETE : rv == PAM_SUCCESS ? PAM_AUTH_ERR : rv;
 	}
+	if (c->a.api)
+		return authenticate_api(c, pw);
 	if ((rv = check_password(c, pw, "authentication failure")) != PAM_SUCCESS)
 		return rv;
 	if (c->by_code) {
@@ -557,7 +610,7 @@ static int account(struct ctx *c)
 		note(c, LOG_NOTICE, "account ok for an invitation: a password must be chosen");
 		return PAM_NEW_AUTHTOK_REQD;
 	}
-	if (c->state == ROSTER_AUTH_MUST_CHANGE) {
+	if (c->state == ROSTER_AUTH_MUST_CHANGE && !c->a.api) {
 		say(c, PAM_ERROR_MSG, "You are required to change your password immediately (administrator enforced).");
 		note(c, LOG_NOTICE, "account ok, but the password must be changed");
 		return PAM_NEW_AUTHTOK_REQD;
@@ -660,6 +713,11 @@ static int chauthtok(struct ctx *c)
 	bool invited;
 	int rv, r;
 
+	if (c->a.api) {
+		note(c, LOG_NOTICE, "password change refused: API passwords are set with roster api reset");
+		say(c, PAM_ERROR_MSG, "API passwords are managed by the administrator.");
+		return PAM_PERM_DENIED;
+	}
 	if ((rv = ctx_load(c, false)) != PAM_SUCCESS)
 		return rv;
 	if (!c->u) {

@@ -1,0 +1,294 @@
+/* api.c - API passwords: separate secrets for programs, per label.
+ *
+ * MUST rules:
+ *  1. Only argon2id hashes are stored; history names "api_password:LABEL"
+ *     as a secret and never shows a value.
+ *  2. An API password is accepted only by roster_api_verify(), which only
+ *     pam_roster's "api" services call, only while the user's switch is on,
+ *     and only for the services the label lists, before its expiry.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int roster_valid_label(const char *label)
+{
+	size_t n;
+
+	if (!label)
+		return -EINVAL;
+	n = strnlen(label, ROSTER_NAME_MAX + 1);
+	if (n == 0 || n > ROSTER_NAME_MAX || label[0] == '-')
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		char c = label[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int api_load(struct roster_db *db, const char *user, const char *label, struct roster_api **out)
+{
+	char key[KEY_MAX];
+	TDB_DATA d;
+	int r;
+
+	key_api(key, user, label);
+	r = db_fetch(db, key, &d);
+	if (r < 0)
+		return r;
+	r = codec_api_decode(d.dptr, d.dsize, out);
+	roster_wipe(d.dptr, d.dsize);
+	free(d.dptr);
+	if (r < 0)
+		return db_fail(db, r, "the API password %s of %s is damaged; run roster db check", label, user);
+	return 0;
+}
+
+static int api_store(struct roster_db *db, const char *user, const struct roster_api *a)
+{
+	char key[KEY_MAX];
+	struct buf b = { 0 };
+	int r = codec_api_encode(a, &b);
+
+	key_api(key, user, a->label);
+	if (r == 0)
+		r = db_store(db, key, b.p, b.len);
+	roster_wipe(b.p, b.len);
+	buf_free(&b);
+	return r;
+}
+
+static int live_user(struct roster_db *db, const char *name, struct roster_user **u)
+{
+	int r = roster_user_get(db, name, u);
+
+	if (r == 0 && (*u)->status == ROSTER_INVITED) {
+		roster_user_free(*u);
+		*u = NULL;
+		return db_fail(db, -EINVAL, "%s has not accepted the invitation yet", name);
+	}
+	return r;
+}
+
+int roster_api_set_enabled(struct roster_db *db, const char *user, bool on)
+{
+	struct roster_user *u = NULL;
+	int r = db_require_txn(db) ?: live_user(db, user, &u);
+
+	if (r < 0)
+		return r;
+	if (u->api_enabled == on)
+		r = db_fail(db, -EALREADY, "API access of %s is already %s", user, on ? "enabled" : "disabled");
+	else {
+		u->api_enabled = on;
+		r = roster_user_update(db, u, on ? "api.enable" : "api.disable");
+	}
+	roster_user_free(u);
+	return r;
+}
+
+int roster_api_reset(struct roster_db *db, const char *user, const char *label, const char *hash,
+		     char *const *services, int64_t expires)
+{
+	struct roster_user *u = NULL;
+	struct roster_api *old = NULL, a = { 0 };
+	struct changes c = { 0 };
+	char field[64], d1[11], d2[11];
+	int r = db_require_txn(db);
+
+	if (r < 0)
+		return r;
+	if (roster_valid_label(label) < 0)
+		return db_fail(db, -EINVAL, "invalid label '%s': 1-%d of a-z, 0-9, '-' and '_'", label,
+			       ROSTER_NAME_MAX);
+	for (char *const *s = services; s && *s; s++)
+		if (roster_valid_service(*s) < 0)
+			return db_fail(db, -EINVAL, "invalid PAM service name '%s'", *s);
+	if ((r = live_user(db, user, &u)) < 0)
+		return r;
+	if (api_load(db, user, label, &old) < 0)
+		old = NULL;
+	a.label = (char *)label;
+	a.hash = (char *)hash;
+	a.services = (char **)services;
+	a.created = db->now;
+	a.expires = expires;
+	a.created_by = db->actor;
+	r = api_store(db, user, &a);
+	/* History: which label, its limits; the secret by name only. */
+	snprintf(field, sizeof(field), "api_password:%s", label);
+	changes_secret(&c, field);
+	{
+		char *o = NULL, *n = NULL;
+		struct buf b1 = { 0 }, b2 = { 0 };
+
+		for (char **s = old ? old->services : NULL; s && *s; s++)
+			buf_put(&b1, *s, strlen(*s)), buf_put(&b1, ",", 1);
+		for (char *const *s = services; s && *s; s++)
+			buf_put(&b2, *s, strlen(*s)), buf_put(&b2, ",", 1);
+		if (b1.len)
+			b1.p[b1.len - 1] = '\0', o = (char *)b1.p;
+		if (b2.len)
+			b2.p[b2.len - 1] = '\0', n = (char *)b2.p;
+		if (!str_eq(o, n))
+			changes_add(&c, "api_services", o, n);
+		buf_free(&b1);
+		buf_free(&b2);
+	}
+	if ((old ? old->expires : ROSTER_NO_DATE) != expires) {
+		int64_t oe = old ? old->expires : ROSTER_NO_DATE;
+
+		if (oe != ROSTER_NO_DATE)
+			roster_format_date(oe, d1);
+		if (expires != ROSTER_NO_DATE)
+			roster_format_date(expires, d2);
+		changes_add(&c, "api_expires", oe != ROSTER_NO_DATE ? d1 : NULL,
+			    expires != ROSTER_NO_DATE ? d2 : NULL);
+	}
+	r = r ?: history_append(db, "api.reset", user, &c);
+	if (r == 0 && !strv_contains(u->api_labels, label)) {
+		/* the label list is in the user record: its own event */
+		r = strv_add(&u->api_labels, label) ?: roster_user_update(db, u, "api.add");
+	}
+	changes_free(&c);
+	roster_api_free(old);
+	roster_user_free(u);
+	return r;
+}
+
+int roster_api_remove(struct roster_db *db, const char *user, const char *label)
+{
+	struct roster_user *u = NULL;
+	char key[KEY_MAX];
+	int r = db_require_txn(db) ?: roster_user_get(db, user, &u);
+
+	if (r < 0)
+		return r;
+	if (!strv_contains(u->api_labels, label))
+		r = db_fail(db, -ENOENT, "%s has no API password labelled %s", user, label);
+	else {
+		key_api(key, user, label);
+		strv_remove(u->api_labels, label);
+		r = db_delete(db, key) ?: roster_user_update(db, u, "api.remove");
+	}
+	roster_user_free(u);
+	return r;
+}
+
+int api_remove_all(struct roster_db *db, struct roster_user *u)
+{
+	char key[KEY_MAX];
+	int r = 0;
+
+	for (char **l = u->api_labels; r == 0 && l && *l; l++) {
+		key_api(key, u->name, *l);
+		r = db_delete(db, key);
+	}
+	roster_strv_free(u->api_labels);
+	u->api_labels = NULL;
+	return r;
+}
+
+int roster_api_foreach(struct roster_db *db, const char *user, roster_api_fn fn, void *priv)
+{
+	struct roster_user *u = NULL;
+	int r = roster_user_get(db, user, &u);
+
+	for (char **l = r == 0 ? u->api_labels : NULL; r == 0 && l && *l; l++) {
+		struct roster_api *a = NULL;
+
+		r = api_load(db, user, *l, &a);
+		if (r == 0)
+			r = fn(u, a, priv);
+		roster_api_free(a);
+	}
+	roster_user_free(u);
+	return r;
+}
+
+static bool allows(const struct roster_api *a, const char *service)
+{
+	return !a->services || strv_contains(a->services, service);
+}
+
+int roster_api_records(struct roster_db *db, const struct roster_user *u, struct roster_api ***out)
+{
+	size_t n = roster_strv_len(u->api_labels), k = 0;
+	struct roster_api **v = calloc(n + 1, sizeof(*v));
+	int r = v ? 0 : -ENOMEM;
+
+	for (size_t i = 0; r == 0 && i < n; i++)
+		if ((r = api_load(db, u->name, u->api_labels[i], &v[k])) == 0)
+			k++;
+	if (r < 0) {
+		roster_api_records_free(v);
+		return r;
+	}
+	*out = v;
+	return 0;
+}
+
+void roster_api_records_free(struct roster_api **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		roster_api_free(v[i]);
+	free(v);
+}
+
+int roster_api_check(const struct roster_config *cfg, struct roster_api *const *v, const char *service,
+		     const char *pw, int64_t now, const char **label)
+{
+	int best = -EACCES;
+
+	*label = NULL;
+	/* Every label is tried: the time taken does not say which matched. */
+	for (size_t i = 0; v && v[i]; i++) {
+		int r;
+
+		if (roster_password_verify(cfg, v[i]->hash, pw) != 0)
+			continue;
+		if (v[i]->expires != ROSTER_NO_DATE && now / 86400 > v[i]->expires)
+			r = -ETIME;
+		else if (!allows(v[i], service))
+			r = -EPERM;
+		else
+			r = 0;
+		if (r == 0 && !*label)
+			*label = v[i]->label;
+		if (r == 0)
+			best = 0;
+		else if (best != 0)
+			best = r;
+	}
+	return best;
+}
+
+int roster_api_touch(struct roster_db *db, const char *user, const char *label, const char *service,
+		     int64_t now)
+{
+	struct roster_api *a = NULL;
+	int r;
+
+	if (tdb_transaction_start(db->tdb) != 0)
+		return db_fail(db, -ENOLCK, "cannot start a transaction: %s", tdb_errorstr(db->tdb));
+	r = api_load(db, user, label, &a);
+	if (r == 0) {
+		a->last_used = now;
+		free(a->last_service);
+		a->last_service = xstrdup_or_null(service);
+		r = api_store(db, user, a);
+	}
+	roster_api_free(a);
+	if (r < 0) {
+		tdb_transaction_cancel(db->tdb);
+		return r;
+	}
+	return tdb_transaction_commit(db->tdb) == 0 ? 0 : db_fail(db, -EIO, "cannot commit: %s",
+								   tdb_errorstr(db->tdb));
+}

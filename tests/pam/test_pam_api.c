@@ -1,0 +1,133 @@
+/* test_pam_api.c - API passwords through pam_roster: a service whose line
+ * says "api" takes only API passwords, the login service never does; the
+ * switch, the label's services and its expiry apply; a use is recorded. */
+#include "harness.h"
+
+#include <time.h>
+
+static int setup(void **state)
+{
+	struct pt *pt = pt_new(NULL);
+
+	pt_service(pt, "login", "");
+	pt_service(pt, "webapi", "api");
+	pt_service(pt, "ftpapi", "api");
+	pt_add(pt, "alice");
+	*state = pt;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	pt_free(*state);
+	return 0;
+}
+
+/* roster api reset USER ARGS --json; the generated password in pw. */
+static void reset(struct pt *pt, const char *args, char pw[64])
+{
+	char out[1024], *p;
+
+	assert_int_equal(pt_cli(pt, out, sizeof(out), "api reset alice %s --json", args), 0);
+	p = strstr(out, "\"api_password\": \"");
+	assert_non_null(p);
+	snprintf(pw, 64, "%.20s", p + 17);
+}
+
+static void cross_use(void **state)
+{
+	struct pt *pt = *state;
+	char pw[64];
+
+	reset(pt, "", pw);
+	/* the switch is off at first */
+	assert_int_equal(pt_auth(pt, "webapi", "alice", pw), PAM_AUTH_ERR);
+	assert_true(pt_log_has("API access is disabled"));
+	assert_int_equal(pt_cli(pt, NULL, 0, "api enable alice"), 0);
+	assert_int_equal(pt_login(pt, "webapi", "alice", pw), PAM_SUCCESS);
+	/* the login service never takes an API password ... */
+	assert_int_equal(pt_auth(pt, "login", "alice", pw), PAM_AUTH_ERR);
+	/* ... and the api service never takes the login password */
+	assert_int_equal(pt_auth(pt, "webapi", "alice", PT_PASSWORD), PAM_AUTH_ERR);
+	assert_int_equal(pt_login(pt, "login", "alice", PT_PASSWORD), PAM_SUCCESS);
+	/* the switch off again: refused */
+	assert_int_equal(pt_cli(pt, NULL, 0, "api disable alice"), 0);
+	assert_int_equal(pt_auth(pt, "webapi", "alice", pw), PAM_AUTH_ERR);
+}
+
+static void services_and_expiry(void **state)
+{
+	struct pt *pt = *state;
+	char pw[64], old[64], out[4096];
+	char yesterday[16];
+	time_t t = time(NULL) - 86400;
+	struct tm tm;
+
+	assert_int_equal(pt_cli(pt, NULL, 0, "api enable alice"), 0);
+	reset(pt, "--label ci --services webapi", pw);
+	assert_int_equal(pt_auth(pt, "webapi", "alice", pw), PAM_SUCCESS);
+	assert_int_equal(pt_auth(pt, "ftpapi", "alice", pw), PAM_AUTH_ERR);
+	assert_true(pt_log_has("does not cover this service"));
+
+	/* the use was recorded, and list shows no secret */
+	assert_int_equal(pt_cli(pt, out, sizeof(out), "api list alice --json"), 0);
+	assert_non_null(strstr(out, "\"last_service\": \"webapi\""));
+	assert_null(strstr(out, pw));
+	assert_null(strstr(out, "argon2"));
+
+	/* a reset replaces: the old password of that label stops working */
+	snprintf(old, sizeof(old), "%s", pw);
+	reset(pt, "--label ci --services webapi,ftpapi", pw);
+	assert_int_equal(pt_auth(pt, "webapi", "alice", old), PAM_AUTH_ERR);
+	assert_int_equal(pt_auth(pt, "ftpapi", "alice", pw), PAM_SUCCESS);
+
+	/* expired yesterday: refused */
+	gmtime_r(&t, &tm);
+	strftime(yesterday, sizeof(yesterday), "%Y-%m-%d", &tm);
+	snprintf(out, sizeof(out), "--label old --expires %s", yesterday);
+	reset(pt, out, pw);
+	assert_int_equal(pt_auth(pt, "webapi", "alice", pw), PAM_AUTH_ERR);
+	assert_true(pt_log_has("has expired"));
+
+	/* removed: refused */
+	reset(pt, "--label gone", pw);
+	assert_int_equal(pt_auth(pt, "webapi", "alice", pw), PAM_SUCCESS);
+	assert_int_equal(pt_cli(pt, NULL, 0, "api remove alice gone"), 0);
+	assert_int_equal(pt_auth(pt, "webapi", "alice", pw), PAM_AUTH_ERR);
+
+	/* history names the secret, never its value */
+	assert_int_equal(pt_cli(pt, out, sizeof(out), "user history alice --json"), 0);
+	assert_non_null(strstr(out, "api_password:ci"));
+	assert_null(strstr(out, pw));
+	assert_null(strstr(out, old));
+}
+
+/* Failures through the api service count towards the same lockout. */
+static void counted(void **state)
+{
+	struct pt *pt = *state;
+	char pw[64];
+	struct roster_user *u;
+
+	assert_int_equal(pt_cli(pt, NULL, 0, "api enable alice"), 0);
+	reset(pt, "", pw);
+	assert_int_equal(pt_auth(pt, "webapi", "alice", "not the api password"), PAM_AUTH_ERR);
+	u = pt_get(pt, "alice");
+	assert_int_equal(u->fail_count, 1);
+	roster_user_free(u);
+	assert_int_equal(pt_auth(pt, "webapi", "alice", pw), PAM_SUCCESS);
+	u = pt_get(pt, "alice");
+	assert_int_equal(u->fail_count, 0);
+	roster_user_free(u);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(cross_use, setup, teardown),
+		cmocka_unit_test_setup_teardown(services_and_expiry, setup, teardown),
+		cmocka_unit_test_setup_teardown(counted, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
