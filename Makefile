@@ -55,7 +55,7 @@ tests/lib/%: tests/lib/%.c lib/libroster.a
 CLI_TESTS := tests/cli/test_users.sh tests/cli/test_prompt.sh tests/cli/test_invite.sh \
              tests/cli/test_admin.sh tests/cli/test_concurrency.sh
 # Real clients (getent, id, ls, find, runuser) in a private mount namespace.
-SYSTEM_TESTS := tests/system/test_nss_system.sh
+SYSTEM_TESTS := tests/system/test_nss_system.sh tests/system/test_sshd.sh
 
 # check and demo install what is missing first, then build in a sub-make:
 # the pkg-config calls above must run after the -dev packages exist.

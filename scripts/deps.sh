@@ -7,7 +7,8 @@ set -eu
 build="build-essential pkg-config libtdb-dev libsodium-dev uuid-dev
        libinih-dev libpwquality-dev libjansson-dev libpam0g-dev"
 check="$build libcmocka-dev tdb-tools libpam-wrapper libpamtest0-dev
-       libnss-wrapper pamtester util-linux passwd login jq bc procps expect"
+       libnss-wrapper pamtester util-linux passwd login jq bc procps expect
+       openssh-server openssh-client sshpass iproute2"
 demo="$check"
 bench="$check libnss-db"
 
@@ -35,5 +36,15 @@ fi
 echo "roster: installing$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
+# The tests start their own sshd in a private namespace: installing
+# openssh-server must not start one on the host.  policy-rc.d is Debian's
+# switch for that; it is removed again unless it was already there.
+rc=/usr/sbin/policy-rc.d
+made_rc=
+if [ ! -e "$rc" ]; then
+	printf '#!/bin/sh\nexit 101\n' >"$rc" && chmod 755 "$rc" && made_rc=1
+fi
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing >/dev/null
+apt-get install -y -qq --no-install-recommends $missing >/dev/null || status=$?
+[ -z "$made_rc" ] || rm -f "$rc"
+exit "${status:-0}"
