@@ -26,7 +26,7 @@ LIB_SRCS := lib/util.c lib/codec.c lib/validate.c lib/config.c lib/password.c li
             lib/store.c lib/user.c lib/role.c lib/history.c lib/view_write.c lib/check.c \
             lib/view_read.c lib/auth.c lib/invite.c lib/api.c
 CLI_SRCS := cli/main.c cli/output.c cli/prompt.c cli/user.c cli/role.c cli/invite.c cli/admin.c \
-            cli/api.c cli/history.c cli/db.c
+            cli/api.c cli/history.c cli/db.c cli/doctor.c
 
 LIB_OBJS := $(LIB_SRCS:.c=.o)
 CLI_OBJS := $(CLI_SRCS:.c=.o)
@@ -53,7 +53,7 @@ tests/lib/%: tests/lib/%.c lib/libroster.a
 		$(shell pkg-config --libs cmocka)
 
 CLI_TESTS := tests/cli/test_users.sh tests/cli/test_prompt.sh tests/cli/test_invite.sh \
-             tests/cli/test_admin.sh tests/cli/test_concurrency.sh
+             tests/cli/test_admin.sh tests/cli/test_doctor.sh tests/cli/test_concurrency.sh
 # Real clients (getent, id, ls, find, runuser) in a private mount namespace.
 SYSTEM_TESTS := tests/system/test_nss_system.sh tests/system/test_sshd.sh
 
@@ -74,14 +74,53 @@ demo:
 deps:
 	@bash scripts/deps.sh build
 
+# Where things go.  The module directories come from the toolchain (the
+# Debian multiarch triplet), never hard-coded; override LIBDIR or PAMDIR for
+# another layout.  The configuration and the mail templates are installed
+# only when absent, and uninstall leaves them and the databases alone.
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+LIBDIR ?= $(PREFIX)/lib$(if $(MULTIARCH),/$(MULTIARCH))
+PAMDIR ?= $(LIBDIR)/security
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+PAMCONFIGDIR ?= $(DATADIR)/pam-configs
+CONFDIR := $(SYSCONFDIR)/roster
+MAN8 := man/roster.8 man/pam_roster.8 man/libnss_roster.8
+MAN5 := man/roster.conf.5
+CONF_FILES := conf/roster.conf conf/invite.mail conf/welcome.mail
+
 install: all
 	install -D -m 0755 cli/roster $(DESTDIR)$(SBINDIR)/roster
-	install -d -m 0755 $(DESTDIR)$(LOCALSTATEDIR)/lib/roster
-	@if [ ! -e $(DESTDIR)$(SYSCONFDIR)/roster/roster.conf ]; then \
-		install -D -m 0644 conf/roster.conf $(DESTDIR)$(SYSCONFDIR)/roster/roster.conf; fi
+	install -D -m 0644 pam_module/pam_roster.so $(DESTDIR)$(PAMDIR)/pam_roster.so
+	install -D -m 0644 nss_module/libnss_roster.so.2 $(DESTDIR)$(LIBDIR)/libnss_roster.so.2
+	install -d -m 0755 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
+	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
+	install -D -m 0644 conf/roster.bash-completion $(DESTDIR)$(BASHCOMPDIR)/roster
+	install -D -m 0644 conf/pam-configs-roster $(DESTDIR)$(PAMCONFIGDIR)/roster
+	install -d -m 0755 $(DESTDIR)$(CONFDIR)
+	@for f in $(CONF_FILES); do \
+		t=$(DESTDIR)$(CONFDIR)/$${f#conf/}; \
+		if [ -e "$$t" ]; then echo "keeping $$t"; \
+		else echo "install -m 0644 $$f $$t"; install -m 0644 $$f "$$t" || exit 1; fi; \
+	done
+	install -d $(if $(filter 0,$(shell id -u)),-o root -g root) -m 0755 $(DESTDIR)$(LOCALSTATEDIR)/lib/roster
+	@if [ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null; then echo ldconfig; ldconfig; fi
 
+# On the live system (no DESTDIR), take the profile out of the common-*
+# files first, as a package's prerm would: a pam.d line naming a missing
+# module would break every login.
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/roster
+	@if [ -z "$(DESTDIR)" ] && [ -e $(PAMCONFIGDIR)/roster ] && command -v pam-auth-update >/dev/null; then \
+		echo "pam-auth-update --package --remove roster"; \
+		DEBIAN_FRONTEND=noninteractive pam-auth-update --package --remove roster || exit 1; fi
+	rm -f $(DESTDIR)$(SBINDIR)/roster $(DESTDIR)$(PAMDIR)/pam_roster.so \
+		$(DESTDIR)$(LIBDIR)/libnss_roster.so.2 \
+		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8))) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5))) \
+		$(DESTDIR)$(BASHCOMPDIR)/roster $(DESTDIR)$(PAMCONFIGDIR)/roster
+	@if [ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null; then echo ldconfig; ldconfig; fi
 
 clean: clean-nss
 	rm -f lib/*.o lib/*.d lib/*.a cli/*.o cli/*.d cli/roster $(TEST_UNITS) tests/lib/*.d

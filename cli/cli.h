@@ -26,7 +26,7 @@ struct command {
 };
 
 extern const struct command user_commands[], role_commands[], invite_commands[], admin_commands[],
-	api_commands[], log_commands[], db_commands[];
+	api_commands[], log_commands[], doctor_commands[], db_commands[];
 
 /* history.c: the events of subject (NULL: all) that pass f, printed as a
  * list or, with --json, an array of {time, actor, action, subject, changes}. */

@@ -14,7 +14,8 @@
 #include <unistd.h>
 
 static const struct command *const tables[] = { user_commands, role_commands, invite_commands,
-						 admin_commands, api_commands, log_commands, db_commands };
+						 admin_commands, api_commands, log_commands, db_commands,
+						 doctor_commands };
 
 int cli_error(const char *fmt, ...)
 {

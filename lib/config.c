@@ -147,6 +147,12 @@ static int handler(void *user, const char *section, const char *name, const char
 		r = value[0] == '/' ? set_str(&cfg->group_file, value) : -EINVAL;
 	else if (IS("system", "shells"))
 		r = value[0] == '/' ? set_str(&cfg->shells_file, value) : -EINVAL;
+	else if (IS("system", "nsswitch"))
+		r = value[0] == '/' ? set_str(&cfg->nsswitch_file, value) : -EINVAL;
+	else if (IS("system", "pam_dir"))
+		r = value[0] == '/' ? set_str(&cfg->pam_dir, value) : -EINVAL;
+	else if (IS("system", "nscd_conf"))
+		r = value[0] == '/' ? set_str(&cfg->nscd_conf, value) : -EINVAL;
 	else if (IS("invite", "lifetime"))
 		r = parse_duration(value, &cfg->invite_lifetime) ?: (cfg->invite_lifetime ? 0 : -EINVAL);
 	else if (IS("invite", "mail_command"))
@@ -178,6 +184,9 @@ static int set_defaults(struct roster_config *cfg)
 	r = r ?: set_str(&cfg->passwd_file, "/etc/passwd");
 	r = r ?: set_str(&cfg->group_file, "/etc/group");
 	r = r ?: set_str(&cfg->shells_file, "/etc/shells");
+	r = r ?: set_str(&cfg->nsswitch_file, "/etc/nsswitch.conf");
+	r = r ?: set_str(&cfg->pam_dir, "/etc/pam.d");
+	r = r ?: set_str(&cfg->nscd_conf, "/etc/nscd.conf");
 	r = r ?: set_str(&cfg->mail_command, "/usr/sbin/sendmail -t -i");
 	r = r ?: set_str(&cfg->invite_template, SYSCONFDIR "/roster/invite.mail");
 	r = r ?: set_str(&cfg->welcome_template, SYSCONFDIR "/roster/welcome.mail");
@@ -267,6 +276,9 @@ void roster_config_free(struct roster_config *cfg)
 	free(cfg->passwd_file);
 	free(cfg->group_file);
 	free(cfg->shells_file);
+	free(cfg->nsswitch_file);
+	free(cfg->pam_dir);
+	free(cfg->nscd_conf);
 	free(cfg->mail_command);
 	free(cfg->invite_template);
 	free(cfg->welcome_template);

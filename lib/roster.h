@@ -51,6 +51,7 @@ struct roster_config {
 	unsigned unlock_time;   /* seconds */
 	/* [system] files consulted for collisions; overridable for tests */
 	char *passwd_file, *group_file, *shells_file;
+	char *nsswitch_file, *pam_dir, *nscd_conf; /* what roster doctor reads */
 	/* [invite] */
 	unsigned invite_lifetime;  /* seconds */
 	char *mail_command;        /* split on blanks, run without a shell */
@@ -222,6 +223,9 @@ int roster_user_update(struct roster_db *db, struct roster_user *u,
  * login state go, and direct reports lose their supervisor.  Obeys the
  * rails (not oneself, never the last active admin). */
 int roster_user_delete(struct roster_db *db, const char *name) ROSTER_MUST_CHECK;
+/* Whether roster has ever handed out id, as a uid or a gid (one counter
+ * serves both; deleted accounts keep theirs). */
+bool roster_id_used(struct roster_db *db, uint32_t id);
 /* The names of the users whose supervisor is name, sorted. */
 int roster_user_reports(struct roster_db *db, const char *name, char ***out) ROSTER_MUST_CHECK;
 

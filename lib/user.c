@@ -510,6 +510,17 @@ int roster_user_update(struct roster_db *db, struct roster_user *u, const char *
 	return r;
 }
 
+bool roster_id_used(struct roster_db *db, uint32_t id)
+{
+	char key[KEY_MAX];
+
+	key_uid(key, id);
+	if (db_exists(db, key))
+		return true;
+	key_gid(key, id);
+	return db_exists(db, key);
+}
+
 /* Users whose supervisor is name. */
 struct reports {
 	const char *name;
