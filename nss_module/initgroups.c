@@ -17,11 +17,14 @@ struct ig_req {
 	long *size;   /* groups allocated in *groupsp */
 	gid_t **groupsp;
 	long limit;   /* <= 0: none */
+	long before;  /* groups in *groupsp before this module added any */
 };
 
 static bool have(const struct ig_req *q, gid_t g)
 {
-	for (long i = 0; i < *q->start; i++)
+	/* The view's gids are distinct: only what was there before this
+	 * module added any can repeat one (linear, not quadratic). */
+	for (long i = 0; i < q->before; i++)
 		if ((*q->groupsp)[i] == g)
 			return true;
 	return false;
@@ -77,7 +80,7 @@ static int ig_fill(const unsigned char *val, uint32_t vlen, void *priv)
 enum nss_status _nss_roster_initgroups_dyn(const char *user, gid_t group, long *start, long *size,
 					   gid_t **groupsp, long limit, int *errnop)
 {
-	struct ig_req q = { user, group, start, size, groupsp, limit };
+	struct ig_req q = { user, group, start, size, groupsp, limit, *start };
 	char key[VIEW_KEY_MAX];
 	int saved = errno, r;
 
