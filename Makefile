@@ -39,6 +39,7 @@ all: lib/libroster.a cli/roster nss_module/libnss_roster.so.2 pam_module/pam_ros
 # names the module's variables in its prerequisites.
 include nss_module/module.mk
 include pam_module/module.mk
+include bench/bench.mk
 
 lib/libroster.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
@@ -55,7 +56,7 @@ tests/lib/%: tests/lib/%.c lib/libroster.a
 CLI_TESTS := tests/cli/test_users.sh tests/cli/test_prompt.sh tests/cli/test_invite.sh \
              tests/cli/test_admin.sh tests/cli/test_doctor.sh tests/cli/test_concurrency.sh
 # Real clients (getent, id, ls, find, runuser) in a private mount namespace.
-SYSTEM_TESTS := tests/system/test_nss_system.sh tests/system/test_sshd.sh
+SYSTEM_TESTS := tests/system/test_nss_system.sh tests/system/test_sshd.sh tests/system/test_install.sh
 
 # check and demo install what is missing first, then build in a sub-make:
 # the pkg-config calls above must run after the -dev packages exist.

@@ -117,21 +117,23 @@ static int pam_has(const char *path)
 
 static void check_pam(struct cli *c, struct report *rp)
 {
-	/* Debian's shared stacks (pam-auth-update), or sshd's own. */
-	static const char *const files[] = { "common-auth", "common-account", "common-password",
-					     "common-session" };
-	char path[4096], seen[256] = "", missing[256] = "";
+	/* What pam-auth-update --enable roster puts in Debian's shared stacks:
+	 * auth and account (session is optional; the password step belongs in
+	 * /etc/pam.d/passwd, see pam_roster(8)).  Or sshd's own stack. */
+	static const char *const files[] = { "common-auth", "common-account" };
+	char path[4096], missing[128] = "";
 	int in_sshd;
 
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < 2; i++) {
 		snprintf(path, sizeof(path), "%s/%s", c->cfg->pam_dir, files[i]);
-		snprintf(pam_has(path) > 0 ? seen + strlen(seen) : missing + strlen(missing),
-			 sizeof(seen) - strlen(pam_has(path) > 0 ? seen : missing), "%s ", files[i]);
+		if (pam_has(path) <= 0)
+			snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%s%s",
+				 *missing ? " " : "", files[i]);
 	}
 	snprintf(path, sizeof(path), "%s/sshd", c->cfg->pam_dir);
 	in_sshd = pam_has(path);
 	if (!*missing)
-		result(rp, "pam stacks", true, NULL, "pam_roster is in %s", seen);
+		result(rp, "pam stacks", true, NULL, "pam_roster is in common-auth and common-account");
 	else if (in_sshd > 0)
 		result(rp, "pam stacks", true, NULL, "pam_roster is in sshd's own stack (not in %s)", missing);
 	else

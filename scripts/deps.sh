@@ -8,7 +8,7 @@ build="build-essential pkg-config libtdb-dev libsodium-dev uuid-dev
        libinih-dev libpwquality-dev libjansson-dev libpam0g-dev"
 check="$build libcmocka-dev tdb-tools libpam-wrapper libpamtest0-dev
        libnss-wrapper pamtester util-linux passwd login jq bc procps expect
-       openssh-server openssh-client sshpass iproute2"
+       openssh-server openssh-client sshpass iproute2 groff-base man-db libpam-runtime"
 demo="$check"
 bench="$check libnss-db"
 
