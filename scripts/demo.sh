@@ -1,53 +1,72 @@
 #!/bin/bash
-# make demo: roster end to end on a throwaway database.  Nothing outside a
-# temporary directory is touched.  Each step prints the command, then its
-# output.
-set -eu
-ROSTER=$PWD/cli/roster
-D=$(mktemp -d /tmp/roster-demo.XXXXXX)
-chmod 755 "$D"
-trap 'rm -rf "$D"' EXIT
-sed -e "s|^dir = .*|dir = $D/db|" -e "s|^hash_size = .*|hash_size = 1009|" \
-	-e "s|^#opslimit =.*|opslimit = 1|" -e "s|^#memlimit =.*|memlimit = 8192|" \
-	conf/roster.conf >"$D/roster.conf"
-export ROSTER_CONFIG=$D/roster.conf
+# make demo: the whole story of roster on a real system, in a private mount
+# namespace.  scripts/demo-inside.sh runs there with overlays on /etc, /usr
+# and /var and a /run and /home of its own: `make install`, nsswitch.conf,
+# pam-auth-update, then roles, users, an invitation, getent, id and su with
+# real PAM, a disabled login and the history.  When it ends, its mounts go
+# with it; this script then checks that the host is as it was.
+#
+# Needs root, a built tree (make all), unshare and findmnt (util-linux),
+# pam-auth-update (libpam-runtime), expect and setpriv.  Takes a few seconds.
+set -u
+cd "$(dirname "$(realpath "$0")")/.." || exit 1
 
-step() {
-	printf '\n\033[1m$ %s\033[0m\n' "$*"
-	"$@"
+die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
+[ "$(id -u)" -eq 0 ] || die "the demo installs roster in a private mount namespace: run it as root"
+for c in unshare findmnt pam-auth-update expect setpriv su getent timeout sha256sum; do
+	command -v "$c" >/dev/null || die "$c is missing (bash scripts/deps.sh demo)"
+done
+for f in cli/roster pam_module/pam_roster.so nss_module/libnss_roster.so.2; do
+	[ -f "$f" ] || die "$f is not built (make all)"
+done
+triplet=$(${CC:-cc} -print-multiarch 2>/dev/null)
+if [ -z "$triplet" ] || [ ! -d "/usr/lib/$triplet" ]; then
+	die "cc -print-multiarch names no directory in /usr/lib (got '$triplet')"
+fi
+
+# What the demo must not change on the host.
+host_state() {
+	local f
+	for f in /usr/sbin/roster "/usr/lib/$triplet/security/pam_roster.so" \
+		"/usr/lib/$triplet/libnss_roster.so.2" /usr/share/pam-configs/roster \
+		/etc/roster /var/lib/roster /usr/local/bin/demo-mail /var/spool/demo-outbox; do
+		if [ -e "$f" ] || [ -L "$f" ]; then echo "$f exists"; else echo "$f absent"; fi
+	done
+	(cd /etc/pam.d && sha256sum common-auth common-account common-password common-session su 2>&1)
+	sha256sum /etc/nsswitch.conf /etc/passwd /etc/group 2>&1
+	[ -f /etc/ld.so.cache ] && sha256sum /etc/ld.so.cache
+	sha256sum /var/lib/pam/* 2>/dev/null
+	getent passwd alice bob
+	getent group analyst admin
 }
-say() { printf '\n# %s\n' "$*"; }
+overlays() { findmnt | grep -c overlay; }
 
-say "A throwaway database in $D/db (argon2id kept cheap for the demo)."
-roster() { "$ROSTER" "$@"; }
-step roster role add analyst --description "Data analysts" --services sshd,login
-step roster role add ops --description "Operations"
-say "A user whose password is read from standard input (never from argv):"
-printf 'correct horse battery staple\n' >"$D/pw"
-step roster user add alice --email alice@example.org --first Alice --last Liddell \
-	--role analyst --role ops --password-stdin <"$D/pw"
-say "A user with a generated password, shown once:"
-step roster user add bob --email bob@example.org --first Bob --last Builder \
-	--supervisor alice --generate-password --must-change-password
-say "A user without a password, disabled until further notice:"
-step roster user add carol --email carol@example.org --first Carol --inactive
-step roster user list
-step roster role assign analyst bob
-step roster user edit bob --last Marley --expires 2030-12-31
-step roster --json user show bob
-step roster role show analyst
-say "Refused input changes nothing and says why:"
-step roster user add 'eve:x' --email eve@example.org || true
-step roster user add dave --email ALICE@example.org || true
-step roster user edit bob --first 'Bob,Jr' || true
-step roster user history bob
-say "The files: accounts.tdb is root-only; the NSS view is world-readable and holds no secrets."
-step ls -l "$D/db" 
-step bash -c "ls -l '$D/db/view' | head -4"
-step bash -c "grep -l -r -e example.org -e argon2 '$D/db/view' || echo 'no email or hash in any view file'"
-step roster db check
-say "A view that falls behind (as after a crash) is found and rebuilt:"
-printf '%020d\n' 0 >"$D/db/view/generation"
-step roster db check || true
-step roster db check --repair
-step roster db check
+T=$(mktemp -d /tmp/roster-demo.XXXXXX) || die "mktemp failed"
+trap 'rm -rf "$T"' EXIT
+trap 'exit 1' HUP INT TERM
+case "$(realpath "$T")/" in
+/etc/* | /usr/* | /var/* | /run/* | /home/*) die "$T resolves under a directory the demo overlays" ;;
+esac
+unshare --mount --propagation private true 2>/dev/null ||
+	die "cannot create a mount namespace (unshare --mount failed; a container without CAP_SYS_ADMIN?)"
+
+before=$(host_state)
+overlays_before=$(overlays)
+
+# Everything inside is bounded: a stuck prompt must not hang make demo.
+ROSTER_DEMO_DIR=$T ROSTER_DEMO_TRIPLET=$triplet ROSTER_DEMO_HOST_NS=$(readlink /proc/self/ns/mnt) \
+	timeout -k 5 120 unshare --mount --propagation private bash scripts/demo-inside.sh </dev/null
+rc=$?
+[ "$rc" -eq 124 ] && echo "demo: the demo timed out" >&2
+
+after=$(host_state)
+printf '\n'
+if [ "$after" = "$before" ] && [ "$(overlays)" = "$overlays_before" ] &&
+	[ "$(findmnt -rn -o TARGET | grep -c "^$T")" -eq 0 ]; then
+	echo "# Back on the host: no roster files, common-*, su, nsswitch.conf, passwd, group and ld.so.cache as before, no alice or bob, no mounts left: the host is untouched."
+else
+	echo "# WARNING: the host is not as it was:" >&2
+	diff <(echo "$before") <(echo "$after") >&2
+	exit 1
+fi
+exit "$rc"
