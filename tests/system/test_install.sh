@@ -264,6 +264,13 @@ sed -i -e 's/^#opslimit =.*/opslimit = 1/' -e 's/^#memlimit =.*/memlimit = 8192/
 same "the shipped roster.conf works: roster role add analyst" \
 	"$(roster role add analyst 2>&1 </dev/null | sed 's/ (gid.*//')" "created role analyst"
 
+# --- roster doctor: red on a machine that is installed but not set up
+out=$(roster doctor --json 2>&1 </dev/null)
+same "roster doctor is red before setup (exit 1)" "$?" 1
+same "... failing nsswitch, the pam stacks and the mail command" \
+	"$(jq -r '[.[] | select(.ok == false) | .check] | join(",")' <<<"$out")" \
+	"nsswitch passwd,nsswitch group,pam stacks,mail command"
+
 # --- pam-auth-update --enable roster
 # line_of FILE MODULE: the number of the first line naming MODULE
 line_of() { grep -n "^[^#].*[[:space:]]$2\.so" "/etc/pam.d/$1" | head -1 | cut -d: -f1; }
@@ -292,6 +299,15 @@ same "common-auth: pam_roster jumps past pam_unix on success, else goes on" \
 same "common-account: success jumps, new_authtok_reqd=done, unknown users go on" \
 	"$(grep -c '^account[[:space:]]*\[success=[0-9][0-9]* new_authtok_reqd=done user_unknown=ignore authinfo_unavail=ignore default=die\][[:space:]]*pam_roster\.so' /etc/pam.d/common-account)" 1
 
+# --- the rest of the setup, as README's "Deploying on a machine" says; then
+# roster doctor is green
+sed -i -E 's/^(passwd|group):([[:space:]]*)files/\1:\2files roster/' /etc/nsswitch.conf
+printf '#!/bin/sh\ncat >/dev/null\n' >/usr/local/bin/fake-sendmail && chmod 755 /usr/local/bin/fake-sendmail
+sed -i 's|^mail_command = .*|mail_command = /usr/local/bin/fake-sendmail -t -i|' /etc/roster/roster.conf
+out=$(roster doctor 2>&1 </dev/null)
+same "roster doctor is green after setup (exit 0)" "$?" 0
+grep -q "Everything is in place" <<<"$out" || printf '#   %s\n' "${out//$'\n'/$'\n#   '}"
+
 # Logins through the common-* files, as every Debian service has them.
 if command -v pamtester >/dev/null; then
 	printf '@include common-auth\n@include common-account\n@include common-password\n@include common-session\n' \
@@ -319,8 +335,32 @@ if command -v pamtester >/dev/null; then
 	pt $'new-local-pass-5678\nnew-local-pass-5678\n' roster-install localu chauthtok
 	same "local user localu: chauthtok through common-password (pam_unix)" "$RC" 0
 	[ "$RC" -eq 0 ] || printf '#   %s\n' "${OUT//$'\n'/$'\n#   '}"
+	# passwd(1) run by the user changes the password through pam_roster,
+	# with the line README gives for /etc/pam.d/passwd.
+	sed -i 's/^@include common-password/password [success=done user_unknown=ignore default=die] pam_roster.so\n&/' \
+		/etc/pam.d/passwd
+	if command -v expect >/dev/null; then
+		timeout 60 expect -c '
+			set timeout 15
+			spawn su alice -c passwd
+			expect "Current password: " { send "roster-pass-1234\r" } timeout { exit 2 }
+			expect "New password: " { send "Pumpkin-Orbit-9731\r" } timeout { exit 3 }
+			expect "Retype new password: " { send "Pumpkin-Orbit-9731\r" } timeout { exit 4 }
+			expect eof
+			catch wait result
+			exit [lindex $result 3]' >/dev/null 2>&1 </dev/null
+		same "alice runs passwd (su alice -c passwd): her password changes through pam_roster" "$?" 0
+		pt $'Pumpkin-Orbit-9731\n' roster-install alice authenticate
+		same "alice's new password works" "$RC" 0
+		pt $'roster-pass-1234\n' roster-install alice authenticate
+		same "alice's old password does not" "$RC" 1
+		same "history: password.change by alice" \
+			"$(roster user history alice --json </dev/null | jq -r '.[-1] | "\(.action) \(.actor)"')" "password.change alice"
+	else
+		echo "# expect is not installed: passwd by the user not checked"
+	fi
 	roster user disable alice >/dev/null 2>&1 </dev/null
-	pt $'roster-pass-1234\n' roster-install alice authenticate
+	pt $'Pumpkin-Orbit-9731\n' roster-install alice authenticate
 	same "a disabled roster user fails" "$RC" 1
 	pt '' roster-install alice acct_mgmt
 	same "a disabled roster user fails account too (SSH keys)" "$RC" 1
