@@ -53,26 +53,40 @@ int password_from_stdin(char *out, size_t outlen)
 static int ask(int fd, const char *prompt, char *out, size_t outlen)
 {
 	struct termios old, noecho;
+	sigset_t stop, saved;
 	int r;
 
 	if (tcgetattr(fd, &old) < 0)
 		return -errno;
+	/* Ctrl-C, Ctrl-Z or a TERM while echo is off wait until the terminal
+	 * is restored; then they act as usual. */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGTSTP);
+	sigaddset(&stop, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &stop, &saved);
 	noecho = old;
 	noecho.c_lflag &= (tcflag_t)~(ECHO | ECHONL);
 	noecho.c_lflag |= ICANON;
 	/* Echo off (dropping anything typed ahead) before the prompt shows:
 	 * what is typed after it must be neither echoed nor flushed. */
-	if (tcsetattr(fd, TCSAFLUSH, &noecho) < 0)
-		return -errno;
+	if (tcsetattr(fd, TCSAFLUSH, &noecho) < 0) {
+		r = -errno;
+		sigprocmask(SIG_SETMASK, &saved, NULL);
+		return r;
+	}
 	if (write(fd, prompt, strlen(prompt)) < 0) {
 		r = -errno;
 		tcsetattr(fd, TCSADRAIN, &old);
+		sigprocmask(SIG_SETMASK, &saved, NULL);
 		return r;
 	}
 	r = read_line(fd, out, outlen);
 	tcsetattr(fd, TCSADRAIN, &old);
 	if (write(fd, "\n", 1) < 0 && r == 0)
 		r = -errno;
+	sigprocmask(SIG_SETMASK, &saved, NULL);
 	return r;
 }
 

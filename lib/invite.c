@@ -240,13 +240,19 @@ int roster_invite_revoke(struct roster_db *db, const char *name)
 	return r ?: roster_user_delete(db, name);
 }
 
-int roster_invite_accept(struct roster_db *db, const char *name, const char *new_hash)
+int roster_invite_accept(struct roster_db *db, const char *name, const char *code_hash, const char *new_hash)
 {
 	struct roster_user *u = NULL;
 	int r = db_require_txn(db) ?: load_invited(db, name, &u);
 
 	if (r < 0)
 		return r;
+	/* A resend while the new password was being hashed replaced the code
+	 * that was verified: that one must not redeem. */
+	if (code_hash && !str_eq(u->invite_hash, code_hash)) {
+		roster_user_free(u);
+		return db_fail(db, -ESTALE, "the invitation code of %s was renewed meanwhile", name);
+	}
 	/* The code is burned; the password is the user's own from now on. */
 	roster_secret_free(u->invite_hash);
 	roster_secret_free(u->pwhash);
@@ -412,14 +418,14 @@ int roster_mail_send(const struct roster_config *cfg, const char *template_path,
 	return r;
 }
 
-int roster_invite_redeem(struct roster_db *db, const char *name, const char *new_hash)
+int roster_invite_redeem(struct roster_db *db, const char *name, const char *code_hash, const char *new_hash)
 {
 	/* The invitee acts for themselves: history says they accepted. */
 	int r = roster_txn_begin(db, name);
 
 	if (r < 0)
 		return r;
-	r = roster_invite_accept(db, name, new_hash);
+	r = roster_invite_accept(db, name, code_hash, new_hash);
 	if (r < 0) {
 		roster_txn_abort(db);
 		return r;

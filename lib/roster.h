@@ -285,10 +285,14 @@ int roster_invite_revoke(struct roster_db *db, const char *name) ROSTER_MUST_CHE
 int roster_invite_verify(const struct roster_config *cfg, const struct roster_user *u, const char *code,
 			 int64_t now) ROSTER_MUST_CHECK;
 /* Redeems: the new password's hash replaces the code, the user becomes
- * active, history records invite.accept by the transaction's actor. */
-int roster_invite_accept(struct roster_db *db, const char *name, const char *new_hash) ROSTER_MUST_CHECK;
+ * active, history records invite.accept by the transaction's actor.
+ * code_hash (may be NULL) is the code's hash as verified: -ESTALE if the
+ * invitation was renewed since. */
+int roster_invite_accept(struct roster_db *db, const char *name, const char *code_hash,
+			 const char *new_hash) ROSTER_MUST_CHECK;
 /* roster_invite_accept in a transaction of its own, by the invitee. */
-int roster_invite_redeem(struct roster_db *db, const char *name, const char *new_hash) ROSTER_MUST_CHECK;
+int roster_invite_redeem(struct roster_db *db, const char *name, const char *code_hash,
+			 const char *new_hash) ROSTER_MUST_CHECK;
 /* Renders template_path for u (and code, may be NULL) and pipes it to
  * [invite] mail_command.  err says why it failed, for the admin. */
 int roster_mail_send(const struct roster_config *cfg, const char *template_path,

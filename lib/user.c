@@ -295,9 +295,12 @@ static int members_change(struct roster_db *db, const char *role, const char *us
 	return r;
 }
 
+/* An admin who can log in: active, holding the admin role, not expired
+ * (setting a past expiry is disabling by another name). */
 static bool active_admin(const struct roster_db *db, const struct roster_user *u)
 {
-	return u->status == ROSTER_ACTIVE && strv_contains(u->roles, db->cfg->admin_role);
+	return u->status == ROSTER_ACTIVE && strv_contains(u->roles, db->cfg->admin_role) &&
+	       (u->expires == ROSTER_NO_DATE || db->now / 86400 <= u->expires);
 }
 
 /* Whether an active admin other than name remains. */
@@ -566,6 +569,7 @@ int roster_user_delete(struct roster_db *db, const char *name)
 	free(n->last), n->last = NULL;
 	free(n->supervisor), n->supervisor = NULL;
 	roster_secret_free(n->pwhash), n->pwhash = NULL;
+	roster_secret_free(n->invite_hash), n->invite_hash = NULL;
 	roster_strv_free(n->roles), n->roles = NULL;
 	free(n->last_service), n->last_service = NULL;
 	free(n->last_host), n->last_host = NULL;

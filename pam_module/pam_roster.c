@@ -36,6 +36,10 @@
  *  8. Library errors become PAM codes in pam_code() only; a refusal is a
  *     decision, returned where it is made.
  *  9. Print nothing to stdout or stderr, never exit.
+ * 12. During a lockout, auth answers the right password exactly as a wrong
+ *     one (the same verification, the same silent PAM_AUTH_ERR), so that
+ *     guessing on while locked learns nothing; only wrong ones are counted.
+ *     The account step (SSH keys) still says the account is locked.
  * 11. API passwords ("api" in the service's pam.d line) are checked by the
  *     api path only, and the login password never is there; a service
  *     without "api" never looks at API passwords.  The user's switch, the
@@ -369,8 +373,8 @@ static int check_password(struct ctx *c, const char *pw, const char *what)
 	if (c->u && c->u->status == ROSTER_INVITED && c->u->invite_hash) { /* rule 10 */
 		r = roster_invite_verify(c->cfg, c->u, pw, c->now);
 		if (r == 0 && c->u->locked_until > c->now) {
-			say(c, PAM_ERROR_MSG, "Your account is locked after too many failed logins.");
-			note(c, LOG_NOTICE, "%s: the invitation code is right, but the account is locked", what);
+			/* Locked: refused silently, right code or wrong (rule 12). */
+			note(c, LOG_NOTICE, "%s: the account is locked", what);
 			return PAM_AUTH_ERR;
 		}
 		if (r == 0) {
@@ -536,9 +540,12 @@ static int authenticate(struct ctx *c)
 	}
 
 	/* The password is right.  A refused state says so: whoever reads
-	 * it has just proved they know the password. */
+	 * it has just proved they know the password.  Except a lockout:
+	 * there the right password gets the same silent refusal as a wrong
+	 * one (rule 12). */
 	if ((refusal = state_refusal(c, buf, sizeof(buf)))) {
-		say(c, PAM_ERROR_MSG, "%s", refusal);
+		if (c->state != ROSTER_AUTH_LOCKED)
+			say(c, PAM_ERROR_MSG, "%s", refusal);
 		note(c, LOG_NOTICE, "authentication refused: the account is %s", roster_auth_state_name(c->state));
 		return PAM_AUTH_ERR;
 	}
@@ -779,7 +786,7 @@ static int chauthtok(struct ctx *c)
 		return rv;
 	}
 	if (r == 0 && invited)
-		r = roster_invite_redeem(c->db, c->user, hash); /* rule 10: the code is burned */
+		r = roster_invite_redeem(c->db, c->user, c->u->invite_hash, hash); /* rule 10: burned */
 	else if (r == 0)
 		r = roster_auth_change_password(c->db, c->user, ask_current ? c->user : roster_actor(),
 						c->u->pwhash, hash);

@@ -27,6 +27,8 @@ refused 1 "the last admin cannot be disabled" user disable alice
 check "... saying why" grep -q "last active admin" <<<"$ERR"
 refused 1 "the last admin cannot be deleted" user delete alice
 refused 1 "the last admin cannot be revoked" admin revoke alice
+refused 1 "the last admin cannot be expired (a past --expires is disabling by another name)" \
+	user edit alice --expires 2000-01-01
 refused 1 "... nor through role revoke" role revoke roster-admin alice
 export SUDO_USER=alice
 refused 1 "alice cannot revoke her own admin rights" admin revoke alice

@@ -232,8 +232,8 @@ same "roster user show bob: the last login came through su" \
 su_as_nobody 'wrong password' bob >/dev/null
 su_as_nobody 'wrong password' bob >/dev/null
 out=$(su_as_nobody "$PW" bob)
-same "after 3 failures (deny = 3) bob is locked: his password is refused" \
-	"$?:$(grep -c 'Your account is locked' <<<"$out")" "1:1"
+same "after 3 failures (deny = 3) bob is locked: his right password is refused, as silently as a wrong one" \
+	"$?:$(grep -c 'Your account is locked' <<<"$out")" "1:0"
 mk "roster user unlock bob" user unlock bob
 out=$(su_as_nobody "$PW" bob)
 same "after roster user unlock bob, su bob works again" "$?:$(tail -n1 <<<"$out")" "0:bob"
