@@ -17,14 +17,8 @@ static int admin_change(struct cli *c, int argc, char **argv, bool grant)
 		return cli_fail(c, r);
 	r = grant ? roster_role_assign(c->db, c->cfg->admin_role, argv[1])
 		  : roster_role_revoke(c->db, c->cfg->admin_role, argv[1]);
-	if (r < 0) {
-		e = cli_fail(c, r);
-		roster_txn_abort(c->db);
+	if ((e = cli_finish(c, r)) != 0)
 		return e;
-	}
-	if ((r = roster_txn_commit(c->db)) < 0)
-		return cli_fail(c, r);
-	cli_nscd_invalidate();
 	if (c->json) {
 		json_t *o = json_object();
 

@@ -12,18 +12,6 @@
 
 enum { O_LABEL = 256, O_SERVICES, O_EXPIRES, O_PW_STDIN };
 
-static int finish(struct cli *c, int r)
-{
-	if (r < 0) {
-		int e = cli_fail(c, r);
-
-		roster_txn_abort(c->db);
-		return e;
-	}
-	r = roster_txn_commit(c->db);
-	return r < 0 ? cli_fail(c, r) : EXIT_OK;
-}
-
 static int api_switch(struct cli *c, int argc, char **argv, bool on)
 {
 	int r, e;
@@ -34,7 +22,7 @@ static int api_switch(struct cli *c, int argc, char **argv, bool on)
 		return e;
 	if ((r = roster_txn_begin(c->db, NULL)) < 0)
 		return cli_fail(c, r);
-	if ((e = finish(c, roster_api_set_enabled(c->db, argv[1], on))) != 0)
+	if ((e = cli_finish(c, roster_api_set_enabled(c->db, argv[1], on))) != 0)
 		return e;
 	if (c->json) {
 		json_t *o = json_object();
@@ -129,7 +117,7 @@ static int api_reset(struct cli *c, int argc, char **argv)
 		e = cli_fail(c, r);
 		goto out;
 	}
-	if ((e = finish(c, roster_api_reset(c->db, argv[optind], label, hash, services, expires))) != 0)
+	if ((e = cli_finish(c, roster_api_reset(c->db, argv[optind], label, hash, services, expires))) != 0)
 		goto out;
 	if (c->json) {
 		json_t *o = json_object();
@@ -244,7 +232,7 @@ static int api_remove(struct cli *c, int argc, char **argv)
 		return e;
 	if ((r = roster_txn_begin(c->db, NULL)) < 0)
 		return cli_fail(c, r);
-	if ((e = finish(c, roster_api_remove(c->db, argv[1], argv[2]))) != 0)
+	if ((e = cli_finish(c, roster_api_remove(c->db, argv[1], argv[2]))) != 0)
 		return e;
 	if (!c->json)
 		printf("removed API password %s of %s\n", argv[2], argv[1]);

@@ -40,6 +40,9 @@ int history_print(struct cli *c, const char *subject, const struct history_filte
 /* main.c */
 int cli_open(struct cli *c, bool writes) __attribute__((warn_unused_result));
 int cli_fail(struct cli *c, int r);      /* prints the db's reason, returns 1 */
+/* Ends the command's transaction: r < 0 says why and aborts; otherwise
+ * commits and tells nscd.  The exit code. */
+int cli_finish(struct cli *c, int r);
 int cli_usage(const struct command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* getopt_long over argv with "--help" handled; returns the option or -1. */

@@ -85,21 +85,6 @@ static const struct option send_opts[] = {
 	{ 0 },
 };
 
-static int commit(struct cli *c, int r)
-{
-	if (r < 0) {
-		int e = cli_fail(c, r);
-
-		roster_txn_abort(c->db);
-		return e;
-	}
-	r = roster_txn_commit(c->db);
-	if (r < 0)
-		return cli_fail(c, r);
-	cli_nscd_invalidate();
-	return 0;
-}
-
 static int invite_send(struct cli *c, int argc, char **argv)
 {
 	const struct command *cmd = &invite_commands[0];
@@ -140,7 +125,7 @@ static int invite_send(struct cli *c, int argc, char **argv)
 		e = cli_fail(c, r);
 		goto out;
 	}
-	e = commit(c, roster_invite_create(c->db, &in, hash, &u));
+	e = cli_finish(c, roster_invite_create(c->db, &in, hash, &u));
 	if (e == 0)
 		e = deliver(c, u, code, no_email, "invited");
 out:
@@ -186,7 +171,7 @@ static int invite_resend(struct cli *c, int argc, char **argv)
 		e = cli_fail(c, r);
 		goto out;
 	}
-	e = commit(c, roster_invite_renew(c->db, argv[optind], lifetime, hash, &u));
+	e = cli_finish(c, roster_invite_renew(c->db, argv[optind], lifetime, hash, &u));
 	if (e == 0)
 		e = deliver(c, u, code, no_email, "re-invited");
 out:
@@ -206,7 +191,7 @@ static int invite_revoke(struct cli *c, int argc, char **argv)
 		return e;
 	if ((r = roster_txn_begin(c->db, NULL)) < 0)
 		return cli_fail(c, r);
-	e = commit(c, roster_invite_revoke(c->db, argv[1]));
+	e = cli_finish(c, roster_invite_revoke(c->db, argv[1]));
 	if (e == 0 && c->json) {
 		json_t *o = json_object();
 

@@ -60,6 +60,22 @@ int cli_open(struct cli *c, bool writes)
 	return 0;
 }
 
+int cli_finish(struct cli *c, int r)
+{
+	int e;
+
+	if (r < 0) {
+		e = cli_fail(c, r);
+		roster_txn_abort(c->db);
+		return e;
+	}
+	r = roster_txn_commit(c->db);
+	if (r < 0)
+		return cli_fail(c, r);
+	cli_nscd_invalidate();
+	return EXIT_OK;
+}
+
 /* nscd would otherwise answer from its cache for up to its positive TTL. */
 void cli_nscd_invalidate(void)
 {

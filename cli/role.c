@@ -46,21 +46,6 @@ static char *joined(char *const *v)
 	return s;
 }
 
-static int done(struct cli *c, int r)
-{
-	if (r < 0) {
-		int e = cli_fail(c, r);
-
-		roster_txn_abort(c->db);
-		return e;
-	}
-	r = roster_txn_commit(c->db);
-	if (r < 0)
-		return cli_fail(c, r);
-	cli_nscd_invalidate();
-	return EXIT_OK;
-}
-
 /* add and edit share their options */
 static int role_write(struct cli *c, int argc, char **argv, const struct command *cmd, bool add)
 {
@@ -106,7 +91,7 @@ static int role_write(struct cli *c, int argc, char **argv, const struct command
 	}
 	if (r == 0)
 		r = add ? roster_role_add(c->db, ro) : roster_role_update(c->db, ro);
-	e = done(c, r);
+	e = cli_finish(c, r);
 	if (e == 0) {
 		if (c->json)
 			json_print(role_json(ro, NULL));
@@ -221,7 +206,7 @@ static int role_delete(struct cli *c, int argc, char **argv)
 		return e;
 	if ((r = roster_txn_begin(c->db, NULL)) < 0)
 		return cli_fail(c, r);
-	e = done(c, roster_role_delete(c->db, argv[1]));
+	e = cli_finish(c, roster_role_delete(c->db, argv[1]));
 	if (e == 0 && !c->json)
 		printf("deleted role %s\n", argv[1]);
 	else if (e == 0) {
@@ -250,7 +235,7 @@ static int membership(struct cli *c, int argc, char **argv, const struct command
 		return cli_fail(c, r);
 	for (int i = 2; r == 0 && i < argc; i++)
 		r = add ? roster_role_assign(c->db, argv[1], argv[i]) : roster_role_revoke(c->db, argv[1], argv[i]);
-	e = done(c, r);
+	e = cli_finish(c, r);
 	if (e == 0 && c->json) {
 		json_t *o = json_object(), *u = json_array();
 

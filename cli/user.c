@@ -146,24 +146,6 @@ static int parse_expiry(const char *v, int64_t *out)
 }
 
 /* Commits, then tells nscd; on failure the transaction is already gone. */
-static int commit(struct cli *c)
-{
-	int r = roster_txn_commit(c->db);
-
-	if (r < 0)
-		return cli_fail(c, r);
-	cli_nscd_invalidate();
-	return 0;
-}
-
-static int fail_abort(struct cli *c, int r)
-{
-	int e = cli_fail(c, r);
-
-	roster_txn_abort(c->db);
-	return e;
-}
-
 /* ---- user add ---- */
 
 static const struct option add_opts[] = {
@@ -247,10 +229,10 @@ static int user_add(struct cli *c, int argc, char **argv)
 		goto out;
 	}
 	if ((r = roster_user_add(c->db, u)) < 0) {
-		e = fail_abort(c, r);
+		e = cli_finish(c, r);
 		goto out;
 	}
-	if ((e = commit(c)) != 0)
+	if ((e = cli_finish(c, 0)) != 0)
 		goto out;
 	if (c->json) {
 		json_t *o = user_json(u);
@@ -545,7 +527,7 @@ static int user_edit(struct cli *c, int argc, char **argv)
 	if ((r = roster_txn_begin(c->db, NULL)) < 0)
 		return cli_fail(c, r);
 	if ((r = roster_user_get(c->db, argv[optind], &u)) < 0)
-		return fail_abort(c, r);
+		return cli_finish(c, r);
 	if (ed.email)
 		r = r ?: set_str(&u->email, ed.email, false);
 	if (ed.first)
@@ -567,9 +549,9 @@ static int user_edit(struct cli *c, int argc, char **argv)
 	r = r ?: roster_user_update(c->db, u, "user.edit");
 	if (r < 0) {
 		roster_user_free(u);
-		return fail_abort(c, r);
+		return cli_finish(c, r);
 	}
-	e = commit(c);
+	e = cli_finish(c, 0);
 	if (e == 0 && c->json)
 		json_print(user_json(u));
 	else if (e == 0)
@@ -621,7 +603,7 @@ static int user_passwd(struct cli *c, int argc, char **argv)
 	if ((e = pw_obtain(c, &pw, false)) != 0)
 		goto out;
 	if ((r = roster_txn_begin(c->db, NULL)) < 0 || (r = roster_user_get(c->db, argv[optind], &u)) < 0) {
-		e = r < 0 && c->db ? fail_abort(c, r) : EXIT_REFUSED;
+		e = r < 0 && c->db ? cli_finish(c, r) : EXIT_REFUSED;
 		goto out;
 	}
 	if (pw.have) {
@@ -632,10 +614,10 @@ static int user_passwd(struct cli *c, int argc, char **argv)
 	u->must_change = must_change;
 	r = roster_user_update(c->db, u, "user.passwd");
 	if (r < 0) {
-		e = fail_abort(c, r);
+		e = cli_finish(c, r);
 		goto out;
 	}
-	if ((e = commit(c)) != 0)
+	if ((e = cli_finish(c, 0)) != 0)
 		goto out;
 	if (c->json) {
 		json_t *o = json_object();
@@ -690,8 +672,8 @@ static int user_unlock(struct cli *c, int argc, char **argv)
 	if ((r = roster_txn_begin(c->db, NULL)) < 0)
 		return cli_fail(c, r);
 	if ((r = roster_auth_unlock(c->db, argv[1], &before)) < 0)
-		return fail_abort(c, r);
-	if ((e = commit(c)) != 0)
+		return cli_finish(c, r);
+	if ((e = cli_finish(c, 0)) != 0)
 		return e;
 	if (c->json) {
 		json_t *o = json_object();
@@ -740,14 +722,8 @@ static int status_change(struct cli *c, int argc, char **argv, const struct comm
 		}
 	}
 	roster_user_free(u);
-	if (r < 0) {
-		e = cli_fail(c, r);
-		roster_txn_abort(c->db);
+	if ((e = cli_finish(c, r)) != 0)
 		return e;
-	}
-	if ((r = roster_txn_commit(c->db)) < 0)
-		return cli_fail(c, r);
-	cli_nscd_invalidate();
 	if (c->json) {
 		json_t *o = json_object();
 
