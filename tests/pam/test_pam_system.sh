@@ -19,6 +19,8 @@ SELF=$(realpath "$0")
 cd "$(dirname "$SELF")/../.." || exit 1
 
 n=0 failed=0
+# shellcheck source=tests/system/ns.sh
+. "$(dirname "$0")/../system/ns.sh"
 ok() { n=$((n + 1)); echo "ok - $1"; }
 not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok - $1"; }
 # same DESCRIPTION GOT WANT
@@ -97,9 +99,7 @@ if [ "${ROSTER_PAMTEST_INNER:-}" != 1 ]; then
 	same "host: pam.d/su, nsswitch.conf, pwquality.conf, modules, CLI, /etc/roster, /var/lib/roster as before" \
 		"$(host_state)" "$before"
 	same "host: as many overlay mounts as before" "$(overlays)" "$overlays_before"
-	same "host: nothing is mounted under $S" "$(findmnt -rn -o TARGET | grep -c "^$S")" 0
-	rm -rf "$S"
-	check "host: the scratch directory is gone" [ ! -e "$S" ]
+	ns_gone "$S"
 
 	echo "# pam system: $n checks, $failed failed"
 	[ "$failed" -eq 0 ]
@@ -111,19 +111,7 @@ fi
 # =====================================================================
 S=$ROSTER_PAMTEST_DIR
 triplet=$ROSTER_PAMTEST_TRIPLET
-cannot() { not_ok "cannot create a mount namespace: $1"; exit 1; }
-[ "$(readlink /proc/self/ns/mnt)" != "$ROSTER_PAMTEST_HOST_NS" ] || cannot "still in the host's namespace"
-err=$(mount -t tmpfs -o mode=0755,size=64m roster-pamsys "$S" 2>&1) || cannot "tmpfs on $S: $err"
-for d in etc usr var; do
-	mkdir "$S/$d" "$S/$d/upper" "$S/$d/work"
-	if ! chown --reference="/$d" "$S/$d/upper" || ! chmod --reference="/$d" "$S/$d/upper"; then
-		cannot "preparing the upper layer of /$d"
-	fi
-	err=$(mount -t overlay roster-pamsys-$d \
-		-o "lowerdir=/$d,upperdir=$S/$d/upper,workdir=$S/$d/work" "/$d" 2>&1) ||
-		cannot "overlay on /$d: $err"
-	[ "$(findmnt -n -o FSTYPE --mountpoint "/$d")" = overlay ] || cannot "/$d is not an overlay"
-done
+ns_overlays "$S" "$ROSTER_PAMTEST_HOST_NS" roster-pamsys
 ok "private mount namespace with overlays on /etc, /usr and /var"
 [ -d /run/nscd ] && mount -t tmpfs none /run/nscd
 rm -rf /var/lib/roster /etc/roster

@@ -25,6 +25,8 @@ SELF=$(realpath "$0")
 cd "$(dirname "$SELF")/../.." || exit 1
 
 n=0 failed=0
+# shellcheck source=tests/system/ns.sh
+. "$(dirname "$0")/ns.sh"
 ok() { n=$((n + 1)); echo "ok - $1"; }
 not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok - $1"; }
 # same DESCRIPTION GOT WANT
@@ -202,9 +204,7 @@ if [ "${ROSTER_SYSTEST_INNER:-}" != 1 ]; then
 	same "host: roster's files, common-*, ld.so.cache and /var/lib/pam as before" \
 		"$(host_state)" "$before"
 	same "host: as many overlay mounts as before" "$(overlays)" "$overlays_before"
-	same "host: nothing is mounted under $T" "$(findmnt -rn -o TARGET | grep -c "^$T")" 0
-	rm -rf "$T"
-	check "host: the scratch directory is gone" [ ! -e "$T" ]
+	ns_gone "$T"
 
 	echo "# install: $n checks, $failed failed"
 	[ "$failed" -eq 0 ]
@@ -216,19 +216,7 @@ fi
 # =====================================================================
 S=$ROSTER_SYSTEST_DIR
 triplet=$ROSTER_SYSTEST_TRIPLET
-cannot() { not_ok "cannot create a mount namespace: $1"; exit 1; }
-[ "$(readlink /proc/self/ns/mnt)" != "$ROSTER_SYSTEST_HOST_NS" ] || cannot "still in the host's namespace"
-err=$(mount -t tmpfs -o mode=0755,size=64m roster-install "$S" 2>&1) || cannot "tmpfs on $S: $err"
-for d in etc usr var; do
-	mkdir "$S/$d" "$S/$d/upper" "$S/$d/work"
-	if ! chown --reference="/$d" "$S/$d/upper" || ! chmod --reference="/$d" "$S/$d/upper"; then
-		cannot "preparing the upper layer of /$d"
-	fi
-	err=$(mount -t overlay roster-install-$d \
-		-o "lowerdir=/$d,upperdir=$S/$d/upper,workdir=$S/$d/work" "/$d" 2>&1) ||
-		cannot "overlay on /$d: $err"
-	[ "$(findmnt -n -o FSTYPE --mountpoint "/$d")" = overlay ] || cannot "/$d is not an overlay"
-done
+ns_overlays "$S" "$ROSTER_SYSTEST_HOST_NS" roster-install
 ok "private mount namespace with overlays on /etc, /usr and /var"
 [ -d /run/nscd ] && mount -t tmpfs none /run/nscd
 rm -rf /var/lib/roster /etc/roster

@@ -20,6 +20,8 @@ SELF=$(realpath "$0")
 cd "$(dirname "$SELF")/../.." || exit 1
 
 n=0 failed=0
+# shellcheck source=tests/system/ns.sh
+. "$(dirname "$0")/ns.sh"
 ok() { n=$((n + 1)); echo "ok - $1"; }
 not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok - $1"; }
 # same DESCRIPTION GOT WANT
@@ -105,9 +107,7 @@ if [ "${ROSTER_SYSTEST_INNER:-}" != 1 ]; then
 	same "host: nsswitch.conf, ld.so.cache, module, CLI, /etc/roster, /var/lib/roster, lookups as before" \
 		"$(host_state)" "$before"
 	same "host: as many overlay mounts as before" "$(overlays)" "$overlays_before"
-	same "host: nothing is mounted under $S" "$(findmnt -rn -o TARGET | grep -c "^$S")" 0
-	rm -rf "$S"
-	check "host: the scratch directory is gone" [ ! -e "$S" ]
+	ns_gone "$S"
 
 	echo "# system: $n checks, $failed failed"
 	[ "$failed" -eq 0 ]
@@ -119,22 +119,7 @@ fi
 # =====================================================================
 S=$ROSTER_SYSTEST_DIR
 triplet=$ROSTER_SYSTEST_TRIPLET
-# Abort before writing a byte to /etc, /usr or /var unless they are our
-# overlays in our own namespace.
-cannot() { not_ok "cannot create a mount namespace: $1"; exit 1; }
-[ "$(readlink /proc/self/ns/mnt)" != "$ROSTER_SYSTEST_HOST_NS" ] || cannot "still in the host's namespace"
-err=$(mount -t tmpfs -o mode=0755,size=64m roster-system "$S" 2>&1) || cannot "tmpfs on $S: $err"
-for d in etc usr var; do
-	mkdir "$S/$d" "$S/$d/upper" "$S/$d/work"
-	# The overlay's root takes its owner and mode from the upper layer.
-	if ! chown --reference="/$d" "$S/$d/upper" || ! chmod --reference="/$d" "$S/$d/upper"; then
-		cannot "preparing the upper layer of /$d"
-	fi
-	err=$(mount -t overlay roster-system-$d \
-		-o "lowerdir=/$d,upperdir=$S/$d/upper,workdir=$S/$d/work" "/$d" 2>&1) ||
-		cannot "overlay on /$d: $err"
-	[ "$(findmnt -n -o FSTYPE --mountpoint "/$d")" = overlay ] || cannot "/$d is not an overlay"
-done
+ns_overlays "$S" "$ROSTER_SYSTEST_HOST_NS" roster-system
 ok "private mount namespace with overlays on /etc, /usr and /var"
 # A running nscd would answer from the host's configuration, not ours.
 [ -d /run/nscd ] && mount -t tmpfs none /run/nscd

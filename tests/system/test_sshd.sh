@@ -29,6 +29,8 @@ SELF=$(realpath "$0")
 cd "$(dirname "$SELF")/../.." || exit 1
 
 n=0 failed=0
+# shellcheck source=tests/system/ns.sh
+. "$(dirname "$0")/ns.sh"
 ok() { n=$((n + 1)); echo "ok - $1"; }
 not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok - $1"; }
 # same DESCRIPTION GOT WANT
@@ -153,23 +155,11 @@ fi
 S=$ROSTER_SSHTEST_DIR
 triplet=$ROSTER_SSHTEST_TRIPLET
 SECDIR=$ROSTER_SSHTEST_SECDIR
-cannot() { not_ok "cannot create a mount namespace: $1"; exit 1; }
-[ "$(readlink /proc/self/ns/mnt)" != "$ROSTER_SSHTEST_HOST_NS" ] || cannot "still in the host's namespace"
-err=$(mount -t tmpfs -o mode=0755,size=64m roster-sshd "$S" 2>&1) || cannot "tmpfs on $S: $err"
-for d in etc usr var; do
-	mkdir "$S/$d" "$S/$d/upper" "$S/$d/work"
-	if ! chown --reference="/$d" "$S/$d/upper" || ! chmod --reference="/$d" "$S/$d/upper"; then
-		cannot "preparing the upper layer of /$d"
-	fi
-	err=$(mount -t overlay roster-sshd-$d \
-		-o "lowerdir=/$d,upperdir=$S/$d/upper,workdir=$S/$d/work" "/$d" 2>&1) ||
-		cannot "overlay on /$d: $err"
-	[ "$(findmnt -n -o FSTYPE --mountpoint "/$d")" = overlay ] || cannot "/$d is not an overlay"
-done
+ns_overlays "$S" "$ROSTER_SSHTEST_HOST_NS" roster-sshd
 # /run: sshd's /run/sshd, and no host daemon's socket (nscd, the journal,
 # D-Bus) reachable from here.  /home: the users' homes and keys.
 for d in run home; do
-	err=$(mount -t tmpfs -o mode=0755,size=16m "roster-sshd-$d" "/$d" 2>&1) || cannot "tmpfs on /$d: $err"
+	err=$(mount -t tmpfs -o mode=0755,size=16m "roster-sshd-$d" "/$d" 2>&1) || ns_cannot "tmpfs on /$d: $err"
 done
 ok "private mount namespace: overlays on /etc, /usr, /var; tmpfs on /run, /home"
 rm -rf /var/lib/roster /etc/roster
