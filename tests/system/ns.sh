@@ -1,5 +1,23 @@
-# tests/system/ns.sh - the private mount namespace the system tests run in.
-# Sourced by each system test; it uses the test's ok, not_ok, same and check.
+# tests/system/ns.sh - what the system tests share: the "ok - "/"not ok - "
+# lines tests/run.sh counts, and the private mount namespace they run in.
+# Sourced by each system test, right after it sets SELF.
+
+n=0 failed=0
+ok() { n=$((n + 1)); echo "ok - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok - $1"; }
+# same DESCRIPTION GOT WANT
+same() {
+	if [ "$2" = "$3" ]; then ok "$1"; else
+		not_ok "$1"
+		printf '#   got:  %s\n#   want: %s\n' "${2//$'\n'/\\n}" "${3//$'\n'/\\n}"
+	fi
+}
+# check DESCRIPTION COMMAND...: passes when the command succeeds
+check() {
+	local d=$1
+	shift
+	if "$@"; then ok "$d"; else not_ok "$d"; fi
+}
 
 ns_cannot() {
 	not_ok "cannot create a mount namespace: $1"

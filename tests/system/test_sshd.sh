@@ -28,24 +28,8 @@ set -u
 SELF=$(realpath "$0")
 cd "$(dirname "$SELF")/../.." || exit 1
 
-n=0 failed=0
 # shellcheck source=tests/system/ns.sh
-. "$(dirname "$0")/ns.sh"
-ok() { n=$((n + 1)); echo "ok - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok - $1"; }
-# same DESCRIPTION GOT WANT
-same() {
-	if [ "$2" = "$3" ]; then ok "$1"; else
-		not_ok "$1"
-		printf '#   got:  %s\n#   want: %s\n' "${2//$'\n'/\\n}" "${3//$'\n'/\\n}"
-	fi
-}
-# check DESCRIPTION COMMAND...: passes when the command succeeds
-check() {
-	local d=$1
-	shift
-	if "$@"; then ok "$d"; else not_ok "$d"; fi
-}
+. "$(dirname "$SELF")/ns.sh"
 
 # =====================================================================
 # Outside: prepare, re-execute in a mount namespace, verify the host.
