@@ -27,17 +27,24 @@ bench/nssbench bench/firstlookup: bench/%: bench/%.c
 bench/libnss_benchnull.so.2: bench/nss_null.c
 	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,libnss_benchnull.so.2 -o $@ $<
 
-# NSS against its peers, then PAM against crypto_pwhash_str_verify alone.
-bench: $(BENCH_BINS) nss_module/libnss_roster.so.2
+# NSS against its peers, PAM against crypto_pwhash_str_verify alone, then
+# import/export/list/add at a million users against newusers and useradd.
+bench: $(BENCH_BINS) nss_module/libnss_roster.so.2 cli/roster
 	@bash scripts/deps.sh bench
 	@bash bench/run.sh
 	@$(MAKE) --no-print-directory bench-pam
+	@bash bench/scale.sh
+
+# The write side alone (it uses bench/data/1000000 when bench/run.sh made it).
+bench-scale: cli/roster
+	@bash scripts/deps.sh bench
+	@bash bench/scale.sh
 
 bench-clean:
 	rm -rf bench/data
 	rm -f $(BENCH_BINS) $(BENCH_DEPS)
 
-.PHONY: bench bench-clean
+.PHONY: bench bench-scale bench-clean
 
 -include $(BENCH_DEPS)
 

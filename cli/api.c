@@ -62,8 +62,7 @@ static int api_reset(struct cli *c, int argc, char **argv)
 	bool from_stdin = false;
 	int opt, r, e = EXIT_OK;
 
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "", reset_opts, NULL)) != -1) {
+	while ((opt = cli_getopt(argc, argv, reset_opts)) != -1) {
 		switch (opt) {
 		case O_LABEL: label = optarg; break;
 		case O_SERVICES:
@@ -82,7 +81,7 @@ static int api_reset(struct cli *c, int argc, char **argv)
 			break;
 		case O_PW_STDIN: from_stdin = true; break;
 		default:
-			e = cli_usage(cmd, "unknown option or missing value: %s", argv[optind - 1]);
+			e = cli_usage(cmd, "%s", cli_opt_error());
 			goto out;
 		}
 	}
@@ -98,19 +97,18 @@ static int api_reset(struct cli *c, int argc, char **argv)
 		goto out;
 	if (from_stdin) {
 		r = password_from_stdin(pw, sizeof(pw));
-		if (r == -E2BIG || (r == 0 && !*pw)) {
-			e = cli_error(r ? "the password is longer than %d bytes" : "the password read from standard input is empty",
-				      ROSTER_PASSWORD_MAX);
+		if (r < 0 || !*pw) {
+			e = r < 0 ? password_read_failed(r) : cli_error("the password read from standard input is empty");
 			goto out;
 		}
-		if (r == 0 && strlen(pw) < c->cfg->min_length) {
+		if (strlen(pw) < c->cfg->min_length) {
 			e = cli_error("the password is shorter than %u characters", c->cfg->min_length);
 			goto out;
 		}
 	} else
 		r = roster_password_generate(pw, sizeof(pw));
 	if (r < 0 || (r = roster_password_hash(c->cfg, pw, hash)) < 0) {
-		e = cli_error("cannot make the API password: %s", strerror(-r));
+		e = cli_error("cannot make the API password: %s", roster_password_strerror(r));
 		goto out;
 	}
 	if ((r = roster_txn_begin(c->db, NULL)) < 0) {
@@ -197,6 +195,13 @@ static int api_list(struct cli *c, int argc, char **argv)
 		return cli_usage(&api_commands[3], "at most one user");
 	if ((e = cli_open(c, false)) != 0)
 		return e;
+	if (argc == 2) { /* an unknown user is an error, not an empty table */
+		struct roster_user *u = NULL;
+
+		if ((r = roster_user_get(c->db, argv[1], &u)) < 0)
+			return cli_fail(c, r);
+		roster_user_free(u);
+	}
 	if (c->json)
 		l.list = json_array();
 	else

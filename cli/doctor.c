@@ -268,6 +268,52 @@ static void check_ids(struct cli *c, struct report *rp)
 		       (unsigned)c->cfg->uid_min, (unsigned)c->cfg->uid_max, col.in_range);
 }
 
+/* After roster db import --from-passwd, an adopted user is in both
+ * /etc/passwd and roster until the cut-over removes the system lines; with
+ * "files roster" in nsswitch.conf the old line still wins. */
+static void scan_adopted(struct cli *c, const char *path, unsigned *n, char *first, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	char *line = NULL;
+	size_t cap = 0;
+
+	if (!f)
+		return;
+	while (getline(&line, &cap, f) > 0) {
+		struct roster_user *u = NULL;
+		char *colon = strchr(line, ':');
+
+		if (!colon || line[0] == '#')
+			continue;
+		*colon = '\0';
+		if (roster_user_get(c->db, line, &u) == 0 && u->status != ROSTER_DELETED && !(*n)++)
+			snprintf(first, len, "%s is in %s and in roster", line, path);
+		roster_user_free(u);
+	}
+	free(line);
+	fclose(f);
+}
+
+static void check_cutover(struct cli *c, struct report *rp)
+{
+	char first[300] = "", fix[600];
+	unsigned n = 0;
+
+	if (!c->db)
+		return;
+	scan_adopted(c, c->cfg->passwd_file, &n, first, sizeof(first));
+	scan_adopted(c, c->cfg->group_file, &n, first[0] ? NULL : first, first[0] ? 0 : sizeof(first));
+	snprintf(fix, sizeof(fix),
+		 "finish the cut-over: remove the adopted users' lines from %s and /etc/shadow, and their "
+		 "private groups from %s and /etc/gshadow (see README, Migrating from /etc/passwd)",
+		 c->cfg->passwd_file, c->cfg->group_file);
+	if (n)
+		result(rp, "cut-over", false, fix, "%s%s", first, n > 1 ? " (and more)" : "");
+	else
+		result(rp, "cut-over", true, NULL, "no roster user is also in %s or %s", c->cfg->passwd_file,
+		       c->cfg->group_file);
+}
+
 /* nscd caching passwd or group hides roster's changes from programs until
  * it is told; roster tells it, but only if it can run nscd -i. */
 static void check_nscd(struct cli *c, struct report *rp)
@@ -325,6 +371,7 @@ static int doctor(struct cli *c, int argc, char **argv)
 	check_files(c, &rp);
 	check_view(c, &rp);
 	check_ids(c, &rp);
+	check_cutover(c, &rp);
 	check_nscd(c, &rp);
 	check_mail(c, &rp);
 	if (rp.list)

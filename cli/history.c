@@ -144,11 +144,16 @@ static int log_run(struct cli *c, int argc, char **argv)
 	unsigned long n;
 	int opt, e;
 
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "", log_opts, NULL)) != -1) {
+	while ((opt = cli_getopt(argc, argv, log_opts)) != -1) {
 		switch (opt) {
 		case O_USER: user = optarg; break;
-		case O_ACTOR: f.actor = optarg; break;
+		case O_ACTOR:
+			/* a login name: the actor is one (roster_actor), and no login
+			 * name holds ':' or a control character */
+			if (!*optarg || strchr(optarg, ':') || roster_valid_text(optarg, 63) < 0)
+				return cli_error("invalid --actor '%s': a login name", optarg);
+			f.actor = optarg;
+			break;
 		case O_SINCE:
 			if (roster_parse_date(optarg, &days) < 0)
 				return cli_error("invalid --since '%s': expected YYYY-MM-DD", optarg);
@@ -157,12 +162,12 @@ static int log_run(struct cli *c, int argc, char **argv)
 		case O_LIMIT:
 			errno = 0;
 			n = strtoul(optarg, &end, 10);
-			if (errno || *end || end == optarg || optarg[0] == '-' || n == 0 || n > 1000000)
+			if (errno || *end || optarg[0] < '0' || optarg[0] > '9' || n == 0 || n > 1000000)
 				return cli_error("invalid --limit '%s': a number from 1 to 1000000", optarg);
 			f.limit = (unsigned)n;
 			break;
 		default:
-			return cli_usage(&log_commands[0], "unknown option or missing value: %s", argv[optind - 1]);
+			return cli_usage(&log_commands[0], "%s", cli_opt_error());
 		}
 	}
 	if (optind != argc)

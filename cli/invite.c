@@ -94,8 +94,7 @@ static int invite_send(struct cli *c, int argc, char **argv)
 	bool no_email = false;
 	int opt, r, e;
 
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "", send_opts, NULL)) != -1) {
+	while ((opt = cli_getopt(argc, argv, send_opts)) != -1) {
 		switch (opt) {
 		case O_ROLE: in.role = optarg; break;
 		case O_USERNAME: in.username = optarg; break;
@@ -109,7 +108,7 @@ static int invite_send(struct cli *c, int argc, char **argv)
 			break;
 		case O_NO_EMAIL: no_email = true; break;
 		default:
-			return cli_usage(cmd, "unknown option or missing value: %s", argv[optind - 1]);
+			return cli_usage(cmd, "%s", cli_opt_error());
 		}
 	}
 	if (optind + 1 != argc)
@@ -117,10 +116,10 @@ static int invite_send(struct cli *c, int argc, char **argv)
 	if (!in.role)
 		return cli_usage(cmd, "--role is required");
 	in.email = argv[optind];
-	if ((e = cli_open(c, true)) != 0)
+	if ((!no_email && (e = cli_mail_check(c, c->cfg->invite_template)) != 0) || (e = cli_open(c, true)) != 0)
 		return e;
 	if ((r = roster_invite_code_new(c->cfg, code, hash)) < 0)
-		return cli_error("cannot make a code: %s", strerror(-r));
+		return cli_error("cannot make a code: %s", roster_password_strerror(r));
 	if ((r = roster_txn_begin(c->db, NULL)) < 0) {
 		e = cli_fail(c, r);
 		goto out;
@@ -150,8 +149,7 @@ static int invite_resend(struct cli *c, int argc, char **argv)
 	bool no_email = false;
 	int opt, r, e;
 
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "", resend_opts, NULL)) != -1) {
+	while ((opt = cli_getopt(argc, argv, resend_opts)) != -1) {
 		if (opt == O_NO_EMAIL)
 			no_email = true;
 		else if (opt == O_EXPIRES && parse_lifetime(optarg, &lifetime) == 0)
@@ -159,14 +157,14 @@ static int invite_resend(struct cli *c, int argc, char **argv)
 		else if (opt == O_EXPIRES)
 			return cli_error("invalid --expires '%s': a number with m, h or d (72h, 7d)", optarg);
 		else
-			return cli_usage(cmd, "unknown option or missing value: %s", argv[optind - 1]);
+			return cli_usage(cmd, "%s", cli_opt_error());
 	}
 	if (optind + 1 != argc)
 		return cli_usage(cmd, "which user?");
-	if ((e = cli_open(c, true)) != 0)
+	if ((!no_email && (e = cli_mail_check(c, c->cfg->invite_template)) != 0) || (e = cli_open(c, true)) != 0)
 		return e;
 	if ((r = roster_invite_code_new(c->cfg, code, hash)) < 0)
-		return cli_error("cannot make a code: %s", strerror(-r));
+		return cli_error("cannot make a code: %s", roster_password_strerror(r));
 	if ((r = roster_txn_begin(c->db, NULL)) < 0) {
 		e = cli_fail(c, r);
 		goto out;

@@ -6,6 +6,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,15 +18,42 @@ static const struct command *const tables[] = { user_commands, role_commands, in
 						 admin_commands, api_commands, log_commands, db_commands,
 						 doctor_commands };
 
+/* "roster: MESSAGE" and a newline.  Messages quote what they refuse, and
+ * what they refuse may be anything: control characters and bytes that are
+ * not UTF-8 are shown as \xNN (a newline as \n), so that a message stays one
+ * line and cannot drive the terminal, and it is cut to 512 bytes around
+ * its middle (roster_vformat). */
+static void vmessage(const char *fmt, va_list ap)
+{
+	char msg[513];
+
+	roster_vformat(msg, sizeof(msg), fmt, ap);
+	fputs("roster: ", stderr);
+	for (size_t i = 0; msg[i];) {
+		unsigned char ch = (unsigned char)msg[i];
+		size_t k = roster_utf8_len(msg + i);
+
+		if (k > 1 || (k == 1 && ch >= 0x20 && ch != 0x7f)) {
+			fwrite(msg + i, 1, k, stderr);
+			i += k;
+		} else {
+			if (ch == '\n')
+				fputs("\\n", stderr);
+			else
+				fprintf(stderr, "\\x%02x", ch);
+			i++;
+		}
+	}
+	fputc('\n', stderr);
+}
+
 int cli_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("roster: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vmessage(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return EXIT_REFUSED;
 }
 
@@ -33,12 +61,91 @@ int cli_usage(const struct command *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("roster: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vmessage(fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nusage: roster %s%s%s %s\n", cmd->noun, *cmd->verb ? " " : "", cmd->verb, cmd->usage);
+	fprintf(stderr, "usage: roster %s%s%s %s\n", cmd->noun, *cmd->verb ? " " : "", cmd->verb, cmd->usage);
 	return EXIT_USAGE;
+}
+
+static char opt_error[160];
+
+const char *cli_opt_error(void)
+{
+	return opt_error;
+}
+
+static const struct option *opt_by_val(const struct option *opts, int val)
+{
+	for (; opts->name; opts++)
+		if (opts->val == val)
+			return opts;
+	return NULL;
+}
+
+/* Why getopt_long() returned '?', in words.  getopt_long says too little:
+ * optopt is 0 for an unknown or ambiguous long option, the option's value
+ * for one with a value too many or too few, the letter for an unknown
+ * short option (which may sit inside a cluster, argv[optind] not yet
+ * passed). */
+static void explain(int argc, char **argv, const struct option *opts)
+{
+	const char *word = optind > 0 ? argv[optind - 1] : "";
+	size_t len = strcspn(word, "=");
+	const struct option *o = NULL;
+	unsigned prefixes = 0;
+
+	if (strncmp(word, "--", 2) == 0) {
+		for (const struct option *k = opts; k->name; k++) {
+			if (strlen(k->name) == len - 2 && strncmp(k->name, word + 2, len - 2) == 0) {
+				o = k;
+				break;
+			}
+			if (strncmp(k->name, word + 2, len - 2) == 0 && prefixes++ == 0)
+				o = k;
+		}
+		if (!o || (prefixes > 1 && strlen(o->name) != len - 2)) {
+			snprintf(opt_error, sizeof(opt_error), "%s option %.*s",
+				 o ? "ambiguous" : "unknown", (int)len, word);
+			return;
+		}
+		if (word[len] == '=' && o->has_arg == no_argument) {
+			snprintf(opt_error, sizeof(opt_error), "--%s takes no value", o->name);
+			return;
+		}
+		if (!word[len] && o->has_arg == required_argument && optind >= argc) {
+			snprintf(opt_error, sizeof(opt_error), "--%s needs a value", o->name);
+			return;
+		}
+	}
+	if (optopt > ' ' && optopt < 0x7f)
+		snprintf(opt_error, sizeof(opt_error), "unknown option -%c", optopt);
+	else
+		snprintf(opt_error, sizeof(opt_error), "unknown option %.40s", word);
+}
+
+int cli_getopt(int argc, char **argv, const struct option *opts)
+{
+	int opt;
+
+	opterr = 0;
+	opt = getopt_long(argc, argv, "", opts, NULL);
+	if (opt == '?') {
+		explain(argc, argv, opts);
+		return '?';
+	}
+	/* The value as a word of its own (not --opt=VALUE) that looks like an
+	 * option: "--first --last Smith" forgot the first name. */
+	if (opt != -1 && optarg && optarg == argv[optind - 1] && optarg[0] == '-') {
+		const struct option *o = opt_by_val(opts, opt);
+		const char *name = o ? o->name : "";
+
+		snprintf(opt_error, sizeof(opt_error),
+			 "--%s needs a value ('%.40s' looks like an option; write --%s=%.40s if it is meant)",
+			 name, optarg, name, optarg);
+		return '?';
+	}
+	return opt;
 }
 
 int cli_fail(struct cli *c, int r)
@@ -57,6 +164,15 @@ int cli_open(struct cli *c, bool writes)
 	r = roster_db_open(c->cfg, writes ? ROSTER_OPEN_CREATE : 0, &c->db);
 	if (r < 0)
 		return cli_fail(c, r);
+	return 0;
+}
+
+int cli_mail_check(struct cli *c, const char *template_path)
+{
+	char err[256];
+
+	if (roster_mail_check(c->cfg, template_path, err, sizeof(err)) < 0)
+		return cli_error("%s; nothing was changed", err);
 	return 0;
 }
 
@@ -132,15 +248,19 @@ static int take_globals(struct cli *c, int *argc, char **argv)
 		}
 		if (strcmp(argv[i], "--json") == 0)
 			c->json = true;
-		else if (strcmp(argv[i], "--config") == 0) {
-			if (i + 1 >= *argc) {
+		else if (strcmp(argv[i], "--config") == 0 || strncmp(argv[i], "--config=", 9) == 0) {
+			/* "--config --json" forgot the file; --config=-x means it */
+			if (argv[i][8] == '=')
+				c->config_path = argv[i] + 9;
+			else if (i + 1 < *argc && argv[i + 1][0] != '-')
+				c->config_path = argv[++i];
+			else
+				c->config_path = "";
+			if (!*c->config_path) {
 				fprintf(stderr, "roster: --config needs a file name\n");
 				return -1;
 			}
-			c->config_path = argv[++i];
-		} else if (strncmp(argv[i], "--config=", 9) == 0)
-			c->config_path = argv[i] + 9;
-		else
+		} else
 			argv[o++] = argv[i];
 	}
 	argv[o] = NULL;
@@ -188,8 +308,9 @@ int main(int argc, char **argv)
 				for (const struct command *k = tables[t]; k->noun; k++)
 					if (strcmp(k->noun, argv[1]) == 0)
 						fprintf(stderr, "  roster %s %s %s\n", k->noun, k->verb, k->usage);
-		} else
-			fprintf(stderr, "roster: unknown command '%s'; see roster --help\n", argv[1]);
+			return EXIT_USAGE;
+		}
+		cli_error("unknown command '%s'; see roster --help", argv[1]);
 		return EXIT_USAGE;
 	}
 	/* The command sees argv from its verb (or verb-less noun) on, so getopt

@@ -64,26 +64,37 @@ void table_row(struct table *t, ...)
 	va_end(ap);
 }
 
+void table_widths(int *w, int ncols, const char *const *cells)
+{
+	for (int c = 0; c < ncols; c++) {
+		int n = utf8_width(cells[c] ? cells[c] : "-");
+
+		if (n > w[c])
+			w[c] = n;
+	}
+}
+
+void table_line(const int *w, int ncols, const char *const *cells, FILE *f)
+{
+	for (int c = 0; c < ncols; c++) {
+		const char *s = cells[c] ? cells[c] : "-";
+
+		fputs(s, f);
+		if (c + 1 < ncols)
+			fprintf(f, "%*s", w[c] - utf8_width(s) + 2, "");
+		else
+			fputc('\n', f);
+	}
+}
+
 void table_print(struct table *t, FILE *f)
 {
 	int *w = calloc((size_t)t->ncols, sizeof(int));
 
 	for (size_t r = 0; r < t->nrows; r++)
-		for (int c = 0; c < t->ncols; c++) {
-			int n = utf8_width(t->cells[r * (size_t)t->ncols + (size_t)c]);
-			if (n > w[c])
-				w[c] = n;
-		}
+		table_widths(w, t->ncols, (const char *const *)&t->cells[r * (size_t)t->ncols]);
 	for (size_t r = 0; r < t->nrows; r++)
-		for (int c = 0; c < t->ncols; c++) {
-			const char *s = t->cells[r * (size_t)t->ncols + (size_t)c];
-
-			fputs(s, f);
-			if (c + 1 < t->ncols)
-				fprintf(f, "%*s", w[c] - utf8_width(s) + 2, "");
-			else
-				fputc('\n', f);
-		}
+		table_line(w, t->ncols, (const char *const *)&t->cells[r * (size_t)t->ncols], f);
 	for (size_t i = 0; i < t->nrows * (size_t)t->ncols; i++)
 		free(t->cells[i]);
 	free(t->cells);

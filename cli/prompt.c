@@ -13,7 +13,8 @@
 #include <unistd.h>
 
 /* Reads one line from fd into out (without the newline).  -E2BIG when the
- * line does not fit: a truncated password would be a different password. */
+ * line does not fit, -EILSEQ when it holds a NUL byte: a truncated password
+ * would be a different password. */
 static int read_line(int fd, char *out, size_t outlen)
 {
 	size_t n = 0;
@@ -28,13 +29,15 @@ static int read_line(int fd, char *out, size_t outlen)
 			return -errno;
 		if (k == 0 || ch == '\n')
 			break;
-		if (n + 1 >= outlen) {
+		if (n + 1 >= outlen || ch == '\0') {
+			int r = ch == '\0' ? -EILSEQ : -E2BIG;
+
 			/* drain the rest of the line so nothing is left for a shell */
 			while ((k = read(fd, &ch, 1)) > 0 && ch != '\n')
 				;
 			ch = 0;
 			roster_wipe(out, outlen);
-			return -E2BIG;
+			return r;
 		}
 		out[n++] = ch;
 	}
@@ -48,6 +51,17 @@ static int read_line(int fd, char *out, size_t outlen)
 int password_from_stdin(char *out, size_t outlen)
 {
 	return read_line(STDIN_FILENO, out, outlen);
+}
+
+int password_read_failed(int r)
+{
+	if (r == -E2BIG)
+		return cli_error("the password is longer than %d bytes", ROSTER_PASSWORD_MAX);
+	if (r == -EILSEQ)
+		return cli_error("the password contains a NUL byte");
+	if (r == -EKEYREJECTED)
+		return cli_error("the two passwords differ; nothing was changed");
+	return cli_error("cannot read the password: %s", strerror(-r));
 }
 
 static int ask(int fd, const char *prompt, char *out, size_t outlen)

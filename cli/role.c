@@ -54,14 +54,13 @@ static int role_write(struct cli *c, int argc, char **argv, const struct command
 	char **sv = NULL;
 	int opt, r, e;
 
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "", role_opts, NULL)) != -1) {
+	while ((opt = cli_getopt(argc, argv, role_opts)) != -1) {
 		if (opt == O_DESCRIPTION)
 			desc = optarg;
 		else if (opt == O_SERVICES)
 			services = optarg;
 		else
-			return cli_usage(cmd, "unknown option or missing value: %s", argv[optind - 1]);
+			return cli_usage(cmd, "%s", cli_opt_error());
 	}
 	if (optind + 1 != argc)
 		return cli_usage(cmd, optind == argc ? "which role?" : "one role at a time");
@@ -226,9 +225,13 @@ static int membership(struct cli *c, int argc, char **argv, const struct command
 
 	if (argc < 3)
 		return cli_usage(cmd, argc < 2 ? "which role?" : "which users?");
-	for (int i = 1; i < argc; i++)
+	for (int i = 1; i < argc; i++) {
 		if (argv[i][0] == '-')
 			return cli_usage(cmd, "unknown option %s", argv[i]);
+		for (int j = 2; i >= 2 && j < i; j++)
+			if (strcmp(argv[i], argv[j]) == 0)
+				return cli_usage(cmd, "%s is named twice", argv[i]);
+	}
 	if ((e = cli_open(c, true)) != 0)
 		return e;
 	if ((r = roster_txn_begin(c->db, NULL)) < 0)

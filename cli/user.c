@@ -33,20 +33,14 @@ static int pw_obtain(struct cli *c, struct pwsource *p, bool allow_empty)
 		p->generated = true;
 	} else if (p->from_stdin) {
 		r = password_from_stdin(p->plain, sizeof(p->plain));
-		if (r == -E2BIG)
-			return cli_error("the password is longer than %d bytes", ROSTER_PASSWORD_MAX);
 		if (r == 0 && !p->plain[0])
 			return cli_error("the password read from standard input is empty");
-	} else if (isatty(STDIN_FILENO)) {
+	} else if (isatty(STDIN_FILENO))
 		r = password_prompt_twice(p->plain, sizeof(p->plain), allow_empty);
-		if (r == -EKEYREJECTED)
-			return cli_error("the two passwords differ; nothing was changed");
-		if (r == -E2BIG)
-			return cli_error("the password is longer than %d bytes", ROSTER_PASSWORD_MAX);
-	} else
+	else
 		return 0; /* no password: the account cannot log in with one */
 	if (r < 0)
-		return cli_error("cannot read the password: %s", strerror(-r));
+		return password_read_failed(r);
 	if (!p->plain[0])
 		return 0;
 	if (strlen(p->plain) < c->cfg->min_length) {
@@ -57,7 +51,7 @@ static int pw_obtain(struct cli *c, struct pwsource *p, bool allow_empty)
 	r = roster_password_hash(c->cfg, p->plain, p->hash);
 	if (r < 0) {
 		roster_wipe(p->plain, sizeof(p->plain));
-		return cli_error("cannot hash the password: %s", strerror(-r));
+		return cli_error("cannot hash the password: %s", roster_password_strerror(r));
 	}
 	p->have = true;
 	if (!p->generated)
@@ -176,8 +170,7 @@ static int user_add(struct cli *c, int argc, char **argv)
 	if (!u)
 		return cli_error("out of memory");
 	u->expires = ROSTER_NO_DATE;
-	opterr = 0;
-	while (r == 0 && (opt = getopt_long(argc, argv, "", add_opts, NULL)) != -1) {
+	while (r == 0 && (opt = cli_getopt(argc, argv, add_opts)) != -1) {
 		switch (opt) {
 		case O_EMAIL: r = set_str(&u->email, optarg, false); break;
 		case O_FIRST: r = set_str(&u->first, optarg, true); break;
@@ -196,7 +189,7 @@ static int user_add(struct cli *c, int argc, char **argv)
 		case O_MUST_CHANGE: u->must_change = true; break;
 		case O_NOTIFY: notify = true; break;
 		default:
-			e = cli_usage(cmd, "unknown option or missing value: %s", argv[optind - 1]);
+			e = cli_usage(cmd, "%s", cli_opt_error());
 		}
 		if (e)
 			goto out;
@@ -218,7 +211,8 @@ static int user_add(struct cli *c, int argc, char **argv)
 		goto out;
 	}
 	u->name = strdup(argv[optind]);
-	if ((e = cli_open(c, true)) != 0 || (e = pw_obtain(c, &pw, true)) != 0)
+	if ((notify && (e = cli_mail_check(c, c->cfg->welcome_template)) != 0) ||
+	    (e = cli_open(c, true)) != 0 || (e = pw_obtain(c, &pw, true)) != 0)
 		goto out;
 	if (pw.have && !(u->pwhash = strdup(pw.hash))) {
 		e = cli_error("out of memory");
@@ -398,16 +392,87 @@ static const struct option list_opts[] = {
 	{ 0 },
 };
 
+/* Up to this many users, user list sorts by name; beyond it, it streams
+ * in storage order, in memory that does not grow with the database. */
+#define LIST_SORT_MAX 10000
+
+struct stream {
+	struct cli *c;
+	int w[7];
+	unsigned long n;
+	bool print;
+};
+
+static int stream_one(const struct roster_user *u, void *priv)
+{
+	struct stream *st = priv;
+	char uid[16], *roles = joined(u->roles), when[21] = "never";
+	const char *cells[7];
+
+	st->n++;
+	if (st->c->json) {
+		json_t *j;
+
+		if (st->print) {
+			j = user_json(u);
+			fputs(st->n > 1 ? ",\n  " : "[\n  ", stdout);
+			json_dumpf(j, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+			json_decref(j);
+		}
+		free(roles);
+		return 0;
+	}
+	snprintf(uid, sizeof(uid), "%u", (unsigned)u->uid);
+	if (u->last_login)
+		roster_format_time(u->last_login, when);
+	cells[0] = u->name, cells[1] = uid, cells[2] = u->email, cells[3] = roster_status_name(u->status);
+	cells[4] = roles && *roles ? roles : "-", cells[5] = u->supervisor, cells[6] = when;
+	if (st->print)
+		table_line(st->w, 7, cells, stdout);
+	else
+		table_widths(st->w, 7, cells);
+	free(roles);
+	return 0;
+}
+
+/* A first walk sizes the columns, a second prints. */
+static int list_stream(struct cli *c, const struct roster_user_filter *f)
+{
+	static const char *const head[7] = { "NAME", "UID", "EMAIL", "STATUS", "ROLES", "SUPERVISOR", "LAST LOGIN" };
+	struct stream st = { .c = c };
+	int r = 0;
+
+	if (!c->json) {
+		table_widths(st.w, 7, head);
+		r = roster_user_foreach(c->db, f, stream_one, &st);
+		if (r == 0)
+			table_line(st.w, 7, head, stdout);
+	}
+	st.n = 0;
+	st.print = true;
+	if (r == 0)
+		r = roster_user_foreach(c->db, f, stream_one, &st);
+	if (r == 0 && c->json)
+		fputs(st.n ? "\n]\n" : "[]\n", stdout);
+	return r < 0 ? cli_fail(c, r) : EXIT_OK;
+}
+
+static int count_one(const struct roster_user *u, void *priv)
+{
+	(void)u;
+	return ++*(unsigned long *)priv > LIST_SORT_MAX ? 1 : 0;
+}
+
 static int user_list(struct cli *c, int argc, char **argv)
 {
+	unsigned long count = 0;
 	const struct command *cmd = &user_commands[2];
 	struct roster_user_filter f = { .status = -1 };
 	struct listing l = { 0 };
 	enum roster_status st;
 	int opt, r, e;
 
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "", list_opts, NULL)) != -1) {
+	while ((opt = cli_getopt(argc, argv, list_opts)) != -1) {
 		switch (opt) {
 		case O_ROLE: f.role = optarg; break;
 		case O_SUPERVISOR: f.supervisor = optarg; break;
@@ -417,13 +482,14 @@ static int user_list(struct cli *c, int argc, char **argv)
 			f.status = (int)st;
 			break;
 		default:
-			return cli_usage(cmd, "unknown option or missing value: %s", argv[optind - 1]);
+			return cli_usage(cmd, "%s", cli_opt_error());
 		}
 	}
 	if (optind != argc)
 		return cli_usage(cmd, "unexpected argument %s", argv[optind]);
 	if ((e = cli_open(c, false)) != 0)
 		return e;
+	/* A filter that names nobody is a typo, not an empty answer. */
 	if (f.role) {
 		struct roster_role *ro = NULL;
 
@@ -431,11 +497,22 @@ static int user_list(struct cli *c, int argc, char **argv)
 			return cli_fail(c, r);
 		roster_role_free(ro);
 	}
-	r = roster_user_foreach(c->db, &f, collect, &l);
+	if (f.supervisor) {
+		struct roster_user *s = NULL;
+
+		if ((r = roster_user_get(c->db, f.supervisor, &s)) < 0)
+			return cli_fail(c, r);
+		roster_user_free(s);
+	}
+	r = roster_user_foreach(c->db, &f, count_one, &count);
+	if (r == 1)
+		return list_stream(c, &f);
+	r = r ?: roster_user_foreach(c->db, &f, collect, &l);
 	if (r < 0)
 		e = cli_fail(c, r);
 	else {
-		qsort(l.v, l.n, sizeof(*l.v), by_name);
+		if (l.n) /* an empty list has no array: qsort(NULL, ...) is undefined */
+			qsort(l.v, l.n, sizeof(*l.v), by_name);
 		if (c->json) {
 			json_t *a = json_array();
 
@@ -495,8 +572,7 @@ static int user_edit(struct cli *c, int argc, char **argv)
 	int opt, r = 0, e;
 	unsigned n = 0;
 
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "", edit_opts, NULL)) != -1) {
+	while ((opt = cli_getopt(argc, argv, edit_opts)) != -1) {
 		n++;
 		switch (opt) {
 		case O_EMAIL: ed.email = optarg; break;
@@ -513,7 +589,7 @@ static int user_edit(struct cli *c, int argc, char **argv)
 			break;
 		case O_NO_EXPIRY: ed.no_expiry = true; break;
 		default:
-			return cli_usage(cmd, "unknown option or missing value: %s", argv[optind - 1]);
+			return cli_usage(cmd, "%s", cli_opt_error());
 		}
 	}
 	if (optind + 1 != argc)
@@ -577,14 +653,13 @@ static int user_passwd(struct cli *c, int argc, char **argv)
 	bool must_change = false;
 	int opt, r, e;
 
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "", passwd_opts, NULL)) != -1) {
+	while ((opt = cli_getopt(argc, argv, passwd_opts)) != -1) {
 		switch (opt) {
 		case O_PW_STDIN: pw.from_stdin = true; break;
 		case O_PW_GEN: pw.generate = true; break;
 		case O_MUST_CHANGE: must_change = true; break;
 		default:
-			return cli_usage(cmd, "unknown option or missing value: %s", argv[optind - 1]);
+			return cli_usage(cmd, "%s", cli_opt_error());
 		}
 	}
 	if (optind + 1 != argc)

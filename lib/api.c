@@ -50,7 +50,7 @@ static int api_load(struct roster_db *db, const char *user, const char *label, s
 	return 0;
 }
 
-static int api_store(struct roster_db *db, const char *user, const struct roster_api *a)
+int api_store(struct roster_db *db, const char *user, const struct roster_api *a)
 {
 	char key[KEY_MAX];
 	struct buf b = { 0 };
@@ -249,10 +249,15 @@ int roster_api_check(const struct roster_config *cfg, struct roster_api *const *
 	*label = NULL;
 	/* Every label is tried: the time taken does not say which matched. */
 	for (size_t i = 0; v && v[i]; i++) {
-		int r;
+		int r = roster_password_verify(cfg, v[i]->hash, pw);
 
-		if (roster_password_verify(cfg, v[i]->hash, pw) != 0)
-			continue;
+		if (r == -EACCES || r == -EINVAL || r == -E2BIG)
+			continue; /* no match, or a stored hash out of bounds */
+		/* Nothing was checked (no argon2id slot within max_wait, or
+		 * the slots could not be opened): pw is not known to be wrong,
+		 * and -EPERM means something else here. */
+		if (r < 0)
+			return r == -ETIMEDOUT ? r : -EIO;
 		if (v[i]->expires != ROSTER_NO_DATE && now / 86400 > v[i]->expires)
 			r = -ETIME;
 		else if (!allows(v[i], service))
@@ -289,6 +294,5 @@ int roster_api_touch(struct roster_db *db, const char *user, const char *label, 
 		tdb_transaction_cancel(db->tdb);
 		return r;
 	}
-	return tdb_transaction_commit(db->tdb) == 0 ? 0 : db_fail(db, -EIO, "cannot commit: %s",
-								   tdb_errorstr(db->tdb));
+	return store_commit_tdb(db);
 }

@@ -128,13 +128,8 @@ static void txn_cancel(struct roster_db *db)
 
 static int txn_commit(struct roster_db *db)
 {
-	int r = 0;
-
-	if (tdb_transaction_commit(db->tdb) != 0)
-		r = db_fail(db, -EIO, "cannot commit: %s", tdb_errorstr(db->tdb));
-	/* tdb has ended the transaction either way. */
-	db->in_txn = false;
-	return r;
+	/* tdb ends the transaction either way. */
+	return store_commit_tdb(db);
 }
 
 /* Reads name inside a transaction, lets fn edit it, stores and commits
@@ -410,8 +405,11 @@ int roster_auth_verify_dummy(const struct roster_config *cfg, const char *pw)
 
 int roster_auth_needs_rehash(const struct roster_config *cfg, const char *hash)
 {
+	const char *scheme = roster_hash_scheme(hash);
 	unsigned long m, t;
 
+	if (scheme && strcmp(scheme, "argon2id") != 0) /* adopted from /etc/shadow: argon2id from now on */
+		return roster_valid_hash(cfg, hash) == 0;
 	if (!hash || strncmp(hash, "$argon2id$v=19$", 15) != 0 ||
 	    sscanf(hash + 15, "m=%lu,t=%lu,", &m, &t) != 2)
 		return 0;

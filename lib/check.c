@@ -1,6 +1,11 @@
 /* check.c - roster db check: is accounts.tdb whole, are its indexes true,
  * is the history chain unbroken, and does the NSS view match it?
  *
+ * Indexes are checked both ways: every user's uid, email, private group
+ * and roles must be indexed, and every index entry (uid/, gid/ u:, email/,
+ * members/, role/) must lead back to a record that agrees, so that a user
+ * is either whole or absent, never half-made.
+ *
  * The check holds the writers' lock, so it sees one generation.  Repair
  * rebuilds what is derived (the view); it never invents account data.
  */
@@ -16,6 +21,9 @@ struct check {
 	roster_problem_fn fn;
 	void *priv;
 	struct roster_check_report *rep;
+	char **roles;    /* meta/roles, sorted */
+	char ***members; /* members[i]: the sorted member list of roles[i] */
+	size_t nroles;
 	uint32_t *uids;
 	size_t nuids, cap;
 	int r;
@@ -48,11 +56,46 @@ static void expect_index(struct check *c, const char *key, const char *want, con
 	free(d.dptr);
 }
 
-static void check_user(struct check *c, const struct roster_user *u)
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The member list of role, loaded once for the whole check: looking it up
+ * per user made the check quadratic in the size of a big role. */
+static char *const *members_of(struct check *c, const char *role)
+{
+	char **p = bsearch(&role, c->roles, c->nroles, sizeof(char *), cmp_str);
+
+	return p ? c->members[p - c->roles] : NULL;
+}
+
+static int members_cache(struct check *c)
+{
+	c->nroles = roster_strv_len(c->roles);
+	c->members = calloc(c->nroles + 1, sizeof(*c->members));
+	if (!c->members)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->nroles; i++)
+		if (members_load(c->db, c->roles[i], &c->members[i]) < 0)
+			problem(c, "the member list of role %s is damaged", c->roles[i]);
+	return 0;
+}
+
+static void members_free(struct check *c)
+{
+	for (size_t i = 0; c->members && i < c->nroles; i++)
+		roster_strv_free(c->members[i]);
+	free(c->members);
+}
+
+static void check_user(struct check *c, const char *key_name, const struct roster_user *u)
 {
 	char key[KEY_MAX], owner[KEY_MAX];
 
 	c->rep->users += u->status != ROSTER_DELETED;
+	if (strcmp(key_name, u->name) != 0)
+		problem(c, "the record user/%s holds user %s", key_name, u->name);
 	key_uid(key, u->uid);
 	expect_index(c, key, u->name, u->name);
 	if (c->nuids == c->cap) {
@@ -71,11 +114,12 @@ static void check_user(struct check *c, const struct roster_user *u)
 		return;
 	if (roster_valid_name(u->name) < 0)
 		problem(c, "user record with an invalid name '%s'", u->name);
-	if (u->email) {
+	if (u->email) { /* adopted users may have none */
 		key_email(key, u->email);
 		expect_index(c, key, u->name, u->name);
-	} else
-		problem(c, "%s: no email address", u->name);
+	}
+	if (!u->shell || !u->home)
+		problem(c, "%s: no %s", u->name, u->shell ? "home directory" : "login shell");
 	if (u->gid == u->uid) {
 		key_gid(key, u->gid);
 		snprintf(owner, sizeof(owner), "u:%s", u->name);
@@ -89,30 +133,100 @@ static void check_user(struct check *c, const struct roster_user *u)
 		roster_user_free(s);
 	}
 	for (char **p = u->roles; p && *p; p++) {
-		char **m = NULL;
+		char *const *m = members_of(c, *p);
 
-		if (members_load(c->db, *p, &m) < 0 || !strv_contains(m, u->name))
+		if (!m || !bsearch(&u->name, m, roster_strv_len(m), sizeof(char *), cmp_str))
 			problem(c, "%s holds role %s but is not in its member list", u->name, *p);
-		roster_strv_free(m);
 	}
+}
+
+/* An index entry (uid/N, gid/N, email/ADDR) naming user name: that user's
+ * record must exist and agree.  id is N, or UINT32_MAX for an email. */
+static void check_index_entry(struct check *c, const char *key, const char *name, uint32_t id,
+			      bool gid)
+{
+	struct roster_user *u = NULL;
+	char want[KEY_MAX];
+
+	if (user_load(c->db, name, &u) < 0) {
+		problem(c, "index %s names user %s, who has no record", key, name);
+		return;
+	}
+	if (id == UINT32_MAX) {
+		if (u->email)
+			key_email(want, u->email);
+		if (u->status == ROSTER_DELETED || !u->email || strcmp(want, key) != 0)
+			problem(c, "index %s names %s, whose email is %s", key, name,
+				u->email ? u->email : "gone");
+	} else if (gid ? (u->gid != id || u->uid != id) : u->uid != id)
+		problem(c, "index %s names %s, whose %s is %u", key, name, gid ? "private group" : "uid",
+			(unsigned)(gid ? u->gid : u->uid));
+	roster_user_free(u);
+}
+
+/* An index entry uid/N, gid/N or email/ADDR read back: it leads to a
+ * record that agrees. */
+static void check_index(struct check *c, const char *key, const char *val)
+{
+	char *end;
+	unsigned long id;
+
+	if (key[0] == 'e') {
+		check_index_entry(c, key, val, UINT32_MAX, false);
+		return;
+	}
+	id = strtoul(key + 4, &end, 10);
+	if (*end || end == key + 4 || id >= UINT32_MAX)
+		problem(c, "index %s is not an id", key);
+	else if (key[0] == 'u')
+		check_index_entry(c, key, val, (uint32_t)id, false);
+	else if (strncmp(val, "u:", 2) == 0)
+		check_index_entry(c, key, val + 2, (uint32_t)id, true);
+	/* r:ROLE: a deleted role keeps its gid reserved, so the role may be
+	 * gone; check_roles reads the live roles' gids. */
+	else if (strncmp(val, "r:", 2) != 0)
+		problem(c, "index %s points at '%s'", key, val);
+}
+
+static bool has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
 static int walk(struct tdb_context *tdb, TDB_DATA k, TDB_DATA d, void *priv)
 {
 	struct check *c = priv;
 	struct roster_user *u = NULL;
+	char key[KEY_MAX], val[KEY_MAX];
 	int r;
 
 	(void)tdb;
-	if (k.dsize < 5 || memcmp(k.dptr, "user/", 5) != 0)
+	if (k.dsize >= sizeof(key) || memchr(k.dptr, '\0', k.dsize))
 		return 0;
-	r = codec_user_decode(d.dptr, d.dsize, &u);
-	if (r < 0)
-		problem(c, "the record %.*s cannot be decoded (%s)", (int)k.dsize, (const char *)k.dptr,
-			strerror(-r));
-	else
-		check_user(c, u);
-	roster_user_free(u);
+	memcpy(key, k.dptr, k.dsize);
+	key[k.dsize] = '\0';
+	if (has_prefix(key, "uid/") || has_prefix(key, "gid/") || has_prefix(key, "email/")) {
+		/* an index value is a name: short, no NUL */
+		if (d.dsize >= sizeof(val) || memchr(d.dptr, '\0', d.dsize)) {
+			problem(c, "index %s holds no name", key);
+			return 0;
+		}
+		memcpy(val, d.dptr, d.dsize);
+		val[d.dsize] = '\0';
+		check_index(c, key, val);
+	} else if (has_prefix(key, "members/") || has_prefix(key, "role/")) {
+		const char *role = strchr(key, '/') + 1;
+
+		if (!strv_contains(c->roles, role))
+			problem(c, "%s exists, but role %s is not in the role index", key, role);
+	} else if (has_prefix(key, "user/")) {
+		r = codec_user_decode(d.dptr, d.dsize, &u);
+		if (r < 0)
+			problem(c, "the record %s cannot be decoded (%s)", key, strerror(-r));
+		else
+			check_user(c, key + 5, u);
+		roster_user_free(u);
+	}
 	return c->r != 0;
 }
 
@@ -125,44 +239,40 @@ static int cmp_u32(const void *a, const void *b)
 
 static void check_roles(struct check *c)
 {
-	char **names = NULL;
-
-	if (roster_role_names(c->db, &names) < 0) {
-		problem(c, "the role index is unreadable");
-		return;
-	}
-	if (!strv_contains(names, c->db->cfg->admin_role))
+	if (!strv_contains(c->roles, c->db->cfg->admin_role))
 		problem(c, "the admin role %s is missing", c->db->cfg->admin_role);
-	for (char **p = names; p && *p; p++) {
+	for (size_t i = 0; i < c->nroles; i++) {
+		const char *name = c->roles[i];
 		struct roster_role *ro = NULL;
-		char **m = NULL, key[KEY_MAX], owner[KEY_MAX];
+		char key[KEY_MAX], owner[KEY_MAX];
 
 		c->rep->roles++;
-		if (role_load(c->db, *p, &ro) < 0) {
-			problem(c, "role %s is listed but its record is missing or damaged", *p);
+		if (role_load(c->db, name, &ro) < 0) {
+			problem(c, "role %s is listed but its record is missing or damaged", name);
 			continue;
 		}
 		key_gid(key, ro->gid);
 		snprintf(owner, sizeof(owner), "r:%s", ro->name);
 		expect_index(c, key, owner, ro->name);
-		if (members_load(c->db, *p, &m) == 0)
-			for (char **u = m; u && *u; u++) {
-				struct roster_user *usr = NULL;
+		/* One counter hands out uids and gids: a role's gid is nobody's uid. */
+		key_uid(key, ro->gid);
+		if (db_exists(c->db, key))
+			problem(c, "role %s has gid %u, which is also a user's uid", ro->name, (unsigned)ro->gid);
+		for (char **u = c->members[i]; u && *u; u++) {
+			struct roster_user *usr = NULL;
 
-				if (user_load(c->db, *u, &usr) < 0 || !strv_contains(usr->roles, *p))
-					problem(c, "role %s lists %s, who does not hold it", *p, *u);
-				roster_user_free(usr);
-			}
-		roster_strv_free(m);
+			if (user_load(c->db, *u, &usr) < 0 || !strv_contains(usr->roles, name))
+				problem(c, "role %s lists %s, who does not hold it", name, *u);
+			roster_user_free(usr);
+		}
 		roster_role_free(ro);
 	}
-	roster_strv_free(names);
 }
 
 int roster_db_check(struct roster_db *db, bool repair, roster_problem_fn fn, void *priv,
 		    struct roster_check_report *rep)
 {
-	struct check c = { db, fn, priv, rep, NULL, 0, 0, 0 };
+	struct check c = { .db = db, .fn = fn, .priv = priv, .rep = rep };
 	uint64_t gen = 0, stamp = 0, version;
 	unsigned view_problems = 0;
 	int r;
@@ -177,6 +287,11 @@ int roster_db_check(struct roster_db *db, bool repair, roster_problem_fn fn, voi
 		problem(&c, "the database has no version or generation: it was never initialised");
 		goto out;
 	}
+	if (roster_role_names(db, &c.roles) < 0)
+		problem(&c, "the role index is unreadable");
+	r = members_cache(&c);
+	if (r < 0)
+		goto out;
 	if (tdb_lockall_read(db->tdb) < 0)
 		problem(&c, "accounts.tdb cannot be locked for reading: %s", tdb_errorstr(db->tdb));
 	else {
@@ -217,6 +332,8 @@ int roster_db_check(struct roster_db *db, bool repair, roster_problem_fn fn, voi
 	}
 out:
 	free(c.uids);
+	members_free(&c);
+	roster_strv_free(c.roles);
 	store_unlock(db);
 	return r;
 }

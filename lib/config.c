@@ -41,6 +41,15 @@ static int set_str(char **dst, const char *v)
 	return 0;
 }
 
+/* A path that ends up in accounts, and so in the passwd view: absolute,
+ * UTF-8, no ':' and no "..", kept in its normal form. */
+static int set_path(char **dst, const char *v)
+{
+	char norm[4096];
+
+	return roster_normalize_path(v, norm, sizeof(norm)) ?: set_str(dst, norm);
+}
+
 static int parse_ulong(const char *v, unsigned long long max, unsigned long long *out)
 {
 	char *end;
@@ -113,12 +122,16 @@ static int handler(void *user, const char *section, const char *name, const char
 	else if (IS("ids", "uid_max"))
 		r = parse_ulong(value, UINT32_MAX - 2, &x) ?: (cfg->uid_max = (uint32_t)x, 0);
 	else if (IS("users", "shell"))
-		r = value[0] == '/' ? set_str(&cfg->default_shell, value) : -EINVAL;
+		r = set_path(&cfg->default_shell, value);
 	else if (IS("users", "home_base"))
-		r = value[0] == '/' ? set_str(&cfg->home_base, value) : -EINVAL;
+		r = set_path(&cfg->home_base, value);
 	else if (IS("users", "primary_group")) {
-		if (strcmp(value, "private") == 0)
+		if (strcmp(value, "private") == 0) {
+			/* A later "private" overrides an earlier group name. */
+			free(cfg->pg_name);
+			cfg->pg_name = NULL;
 			cfg->pg_policy = ROSTER_PG_PRIVATE, r = 0;
+		}
 		else if (roster_valid_name(value) == 0)
 			cfg->pg_policy = ROSTER_PG_SHARED, r = set_str(&cfg->pg_name, value);
 		else
@@ -135,6 +148,11 @@ static int handler(void *user, const char *section, const char *name, const char
 		    (x < crypto_pwhash_MEMLIMIT_MIN ? -EINVAL : (cfg->memlimit = (size_t)x, 0));
 	else if (IS("passwords", "min_length"))
 		r = parse_ulong(value, ROSTER_PASSWORD_MAX, &x) ?: (x < 1 ? -EINVAL : (cfg->min_length = (unsigned)x, 0));
+	else if (IS("passwords", "max_concurrent"))
+		r = parse_ulong(value, ROSTER_HASH_SLOTS_MAX, &x) ?: (x < 1 ? -EINVAL : (cfg->max_concurrent = (unsigned)x, 0));
+	else if (IS("passwords", "max_wait"))
+		r = parse_duration(value, &cfg->max_wait) ?:
+		    (cfg->max_wait < 1 || cfg->max_wait > ROSTER_HASH_WAIT_MAX ? -EINVAL : 0);
 	else if (IS("lockout", "deny"))
 		r = parse_ulong(value, 1000, &x) ?: (cfg->deny = (unsigned)x, 0);
 	else if (IS("lockout", "fail_interval"))
@@ -199,6 +217,9 @@ static int set_defaults(struct roster_config *cfg)
 	cfg->hash_size = 100003;
 	cfg->pg_policy = ROSTER_PG_PRIVATE;
 	cfg->min_length = 12;
+	/* 4 x 64 MiB at the interactive cost; see conf/roster.conf. */
+	cfg->max_concurrent = 4;
+	cfg->max_wait = 30;
 	cfg->deny = 5;
 	cfg->fail_interval = 900;
 	cfg->unlock_time = 900;
@@ -206,6 +227,37 @@ static int set_defaults(struct roster_config *cfg)
 }
 
 static __thread char config_error[256];
+
+#define CONFIG_MAX (1 << 20)
+
+/* The whole file, refused when inih would silently mangle it: a NUL byte
+ * ends its line early, and a line longer than inih's buffer is split, its
+ * tail read as a line of its own (a key smuggled in after a long value). */
+static int config_read(const char *path, char **out)
+{
+	struct buf b;
+	size_t line = 1, col = 0, nul_line = 0;
+	int r = read_text_file(path, CONFIG_MAX, &b, &nul_line);
+
+	if (r == -EILSEQ)
+		snprintf(config_error, sizeof(config_error), "%s:%zu: a NUL byte", path, nul_line);
+	else if (r == -EFBIG)
+		snprintf(config_error, sizeof(config_error), "%s: larger than 1 MiB", path);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < b.len; i++) {
+		col = b.p[i] == '\n' ? 0 : col + 1;
+		line += b.p[i] == '\n';
+		if (col > INI_MAX_LINE - 3) {
+			snprintf(config_error, sizeof(config_error), "%s:%zu: a line longer than %d bytes", path,
+				 line, INI_MAX_LINE - 3);
+			buf_free(&b);
+			return -EINVAL;
+		}
+	}
+	*out = (char *)b.p;
+	return 0;
+}
 
 const char *roster_config_error(void)
 {
@@ -216,7 +268,7 @@ int roster_config_load(const char *path, struct roster_config **out)
 {
 	struct roster_config *cfg = calloc(1, sizeof(*cfg));
 	struct parse p = { .cfg = cfg };
-	FILE *f = NULL;
+	char *text = NULL;
 	int r;
 
 	config_error[0] = '\0';
@@ -227,17 +279,16 @@ int roster_config_load(const char *path, struct roster_config **out)
 	r = set_defaults(cfg) ?: set_str(&cfg->path, path);
 	if (r < 0)
 		goto out;
-	f = fopen(path, "re");
-	if (!f) {
-		r = -errno;
+	r = config_read(path, &text);
+	if (r < 0) {
 		/* No config file at the default path means all defaults. */
 		if (r == -ENOENT && strcmp(path, DEFAULT_CONFIG) == 0)
 			r = 0;
-		else
+		else if (!config_error[0])
 			snprintf(config_error, sizeof(config_error), "%s: %s", path, strerror(-r));
 		goto out;
 	}
-	r = ini_parse_file(f, handler, &p);
+	r = ini_parse_string(text, handler, &p);
 	p.line = r;
 	if (r != 0 && !p.err) {
 		p.err = -EINVAL;
@@ -253,8 +304,7 @@ int roster_config_load(const char *path, struct roster_config **out)
 		r = -EINVAL;
 	}
 out:
-	if (f)
-		fclose(f);
+	free(text);
 	if (r < 0) {
 		roster_config_free(cfg);
 		return r;

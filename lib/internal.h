@@ -18,6 +18,10 @@ struct buf {
 void buf_put(struct buf *b, const void *p, size_t n);
 void buf_u32(struct buf *b, uint32_t v);
 void buf_free(struct buf *b);
+/* A small file, whole, NUL-terminated (the terminator not counted in
+ * .len): -EFBIG when it has more than max bytes, -EILSEQ when it holds a
+ * NUL byte (the 1-based line of the first one in *nul_line). */
+int read_text_file(const char *path, size_t max, struct buf *out, size_t *nul_line) MUST_CHECK;
 
 /* ---- strings ---- */
 char *xstrdup_or_null(const char *s);
@@ -45,6 +49,16 @@ int sysdb_has_user(const struct roster_config *cfg, const char *name, uint32_t u
 int sysdb_has_group(const struct roster_config *cfg, const char *name, uint32_t gid) MUST_CHECK;
 int sysdb_group_gid(const struct roster_config *cfg, const char *name, uint32_t *gid) MUST_CHECK;
 int sysdb_shell_ok(const struct roster_config *cfg, const char *shell) MUST_CHECK;
+/* Calls match(name, id) for each "name:x:id:..." line of path; stops at the
+ * first non-zero return and returns it.  A missing file is empty. */
+int sysdb_scan(const char *path, int (*match)(const char *name, uint32_t id, void *priv),
+	       void *priv) MUST_CHECK;
+
+/* ---- argon2id slots, machine-wide (hashslot.c) ---- */
+/* A descriptor holding one of cfg->max_concurrent slots, or -errno
+ * (-ETIMEDOUT after cfg->max_wait seconds); hashslot_give() frees it. */
+int hashslot_take(const struct roster_config *cfg) MUST_CHECK;
+void hashslot_give(int fd);
 
 /* ---- the database handle (store.c) ---- */
 struct roster_db {
@@ -54,6 +68,9 @@ struct roster_db {
 	bool in_txn;   /* a tdb transaction is open */
 	bool locked;   /* we hold the writers' flock */
 	bool all_shards; /* write every view shard at commit (a new database) */
+	bool hold_lock;  /* keep the writers' flock across transactions */
+	bool defer_view; /* a bulk import: commits leave the view stale (its
+			  * stamp behind), and one rebuild ends the import */
 	char *actor;
 	int64_t now;
 	/* View keys (kind + body) to rewrite at commit: appended as changes
@@ -91,10 +108,18 @@ void key_uid(char out[KEY_MAX], uint32_t uid);
 void key_gid(char out[KEY_MAX], uint32_t gid);
 void key_email(char out[KEY_MAX], const char *email);
 void key_api(char out[KEY_MAX], const char *user, const char *label);
+int api_store(struct roster_db *db, const char *user, const struct roster_api *a) MUST_CHECK;
 /* Deletes every API password of u (for user delete); labels cleared. */
 int api_remove_all(struct roster_db *db, struct roster_user *u) MUST_CHECK;
 
 int user_load(struct roster_db *db, const char *name, struct roster_user **out) MUST_CHECK;
+/* roster db import (transfer.c validated everything first): store u as it
+ * is, ids, uuid and times included, with its uid/gid/email indexes, a
+ * "user.import" event and its view keys; role membership is the caller's
+ * (members_store once per role and batch). */
+int user_import(struct roster_db *db, const struct roster_user *u) MUST_CHECK;
+/* The same for a role; one that exists with the same gid is overwritten. */
+int role_import(struct roster_db *db, const struct roster_role *r) MUST_CHECK;
 int user_store(struct roster_db *db, const struct roster_user *u) MUST_CHECK;
 int role_load(struct roster_db *db, const char *name, struct roster_role **out) MUST_CHECK;
 int members_load(struct roster_db *db, const char *role, char ***out) MUST_CHECK;

@@ -295,28 +295,24 @@ static int render(const char *tpl, const struct subst *s, size_t ns, struct buf 
 	return out->err;
 }
 
-static int read_file(const char *path, char **out)
-{
-	struct buf b = { 0 };
-	char chunk[4096];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
+#define TEMPLATE_MAX (1 << 20)
 
-	if (fd < 0)
-		return -errno;
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0 && b.len < (1 << 20))
-		buf_put(&b, chunk, (size_t)n);
-	if (n < 0)
-		r = -errno;
-	close(fd);
-	buf_put(&b, "", 1);
-	r = r ?: b.err;
-	if (r < 0) {
-		buf_free(&b);
-		return r;
-	}
-	*out = (char *)b.p;
-	return 0;
+/* The template, whole: a NUL byte would end the message early, silently. */
+static int read_template(const char *path, char **out, char *err, size_t errlen)
+{
+	struct buf b;
+	size_t line = 0;
+	int r = read_text_file(path, TEMPLATE_MAX, &b, &line);
+
+	if (r == -EILSEQ)
+		snprintf(err, errlen, "the template %s has a NUL byte (line %zu)", path, line);
+	else if (r == -EFBIG)
+		snprintf(err, errlen, "the template %s is larger than 1 MiB", path);
+	else if (r < 0)
+		snprintf(err, errlen, "cannot read the template %s: %s", path, strerror(-r));
+	else
+		*out = (char *)b.p;
+	return r;
 }
 
 /* Runs cmd (split on blanks, no shell) with msg on its standard input. */
@@ -387,11 +383,9 @@ int roster_mail_send(const struct roster_config *cfg, const char *template_path,
 		snprintf(err, errlen, "%s has no email address", u->name);
 		return -EINVAL;
 	}
-	r = read_file(template_path, &tpl);
-	if (r < 0) {
-		snprintf(err, errlen, "cannot read the template %s: %s", template_path, strerror(-r));
+	r = read_template(template_path, &tpl, err, errlen);
+	if (r < 0)
 		return r;
-	}
 	gethostname(host, sizeof(host) - 1);
 	if (u->invite_expires)
 		roster_format_time(u->invite_expires, expires);
@@ -415,6 +409,22 @@ int roster_mail_send(const struct roster_config *cfg, const char *template_path,
 		r = run_mailer(cfg->mail_command, &msg, err, errlen);
 	roster_wipe(msg.p, msg.len);
 	buf_free(&msg);
+	return r;
+}
+
+int roster_mail_check(const struct roster_config *cfg, const char *template_path, char *err, size_t errlen)
+{
+	char *tpl = NULL, prog[1024];
+	int r = read_template(template_path, &tpl, err, errlen);
+
+	free(tpl);
+	if (r < 0)
+		return r;
+	snprintf(prog, sizeof(prog), "%.*s", (int)strcspn(cfg->mail_command, " \t"), cfg->mail_command);
+	if (access(prog, X_OK) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "cannot run the mail command %s: %s", prog, strerror(-r));
+	}
 	return r;
 }
 

@@ -319,3 +319,31 @@ int roster_role_members(struct roster_db *db, const char *role, char ***out)
 	roster_role_free(ro);
 	return r ?: members_load(db, role, out);
 }
+
+int role_import(struct roster_db *db, const struct roster_role *role)
+{
+	struct roster_role *o = NULL;
+	struct changes c = { 0 };
+	char key[KEY_MAX], owner[KEY_MAX];
+	int r = role_load(db, role->name, &o);
+
+	if (r == -ENOENT) {
+		key_gid(key, role->gid);
+		snprintf(owner, sizeof(owner), "r:%s", role->name);
+		r = db_store(db, key, owner, strlen(owner)) ?: roles_index(db, role->name, true);
+	} else if (r == 0 && o->gid != role->gid)
+		r = db_fail(db, -EEXIST, "role %s exists with gid %u", role->name, (unsigned)o->gid);
+	if (r == 0)
+		diff_roles(&c, o, role);
+	/* The same role again (an import over its own export): no write.
+	 * Only its times differ (the admin role of a new database): those are
+	 * copied, with no event. */
+	if (r == 0 && !(o && c.n == 0 && !c.err && o->created == role->created && o->updated == role->updated &&
+			str_eq(o->created_by, role->created_by) && str_eq(o->updated_by, role->updated_by))) {
+		r = c.err ?: role_store(db, role) ?: (o && c.n == 0 ? 0 : history_append(db, "role.import", role->name, &c)) ?:
+		    touch_role(db, role->name, role->gid);
+	}
+	changes_free(&c);
+	roster_role_free(o);
+	return r;
+}

@@ -11,9 +11,11 @@
 #ifndef ROSTER_H
 #define ROSTER_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #define ROSTER_MUST_CHECK __attribute__((warn_unused_result))
@@ -45,6 +47,8 @@ struct roster_config {
 	unsigned long long opslimit; /* [passwords] cost */
 	size_t memlimit;
 	unsigned min_length; /* [passwords] min_length */
+	unsigned max_concurrent; /* [passwords] argon2id computations at once, machine-wide */
+	unsigned max_wait;       /* [passwords] seconds to wait for one of them */
 	/* [auth] lockout policy, used by pam_roster */
 	unsigned deny;
 	unsigned fail_interval; /* seconds */
@@ -150,6 +154,11 @@ char **roster_strv_copy(char *const *v);
 const char *roster_status_name(enum roster_status s);
 int roster_status_parse(const char *s, enum roster_status *out) ROSTER_MUST_CHECK;
 
+/* vsnprintf for messages that quote what they refuse: one too long for out
+ * (outlen >= 16) keeps its head and its tail, where the reason usually is,
+ * around " ... ", so that a value of a megabyte cannot push the reason out. */
+void roster_vformat(char *out, size_t outlen, const char *fmt, va_list ap);
+
 /* ---- validation (validate.c); each returns 0 or -EINVAL ---- */
 
 int roster_valid_name(const char *name) ROSTER_MUST_CHECK;
@@ -157,6 +166,9 @@ int roster_valid_email(const char *email) ROSTER_MUST_CHECK;
 int roster_valid_gecos_part(const char *s) ROSTER_MUST_CHECK;
 int roster_valid_text(const char *s, size_t max) ROSTER_MUST_CHECK;
 int roster_valid_service(const char *s) ROSTER_MUST_CHECK;
+/* Length of the UTF-8 sequence at s (1-4), or 0 when it is malformed,
+ * overlong, a surrogate or beyond U+10FFFF. */
+size_t roster_utf8_len(const char *s);
 /* Normalises an absolute path into out (collapses "//", "/./", trailing
  * "/"); refuses "..", relative paths, ':' and control characters. */
 int roster_normalize_path(const char *in, char *out, size_t outlen) ROSTER_MUST_CHECK;
@@ -169,13 +181,33 @@ int roster_parse_services(const char *list, char ***out) ROSTER_MUST_CHECK;
 
 /* ---- passwords (password.c) ---- */
 
+/* Each argon2id computation (a hash or a verification, so also the dummy
+ * one, invitation codes and API passwords) holds one of [passwords]
+ * max_concurrent slots in <dbdir>/verify.lock while it runs, shared by
+ * every process on the machine (hashslot.c).  It waits at most [passwords]
+ * max_wait seconds for one, then fails with -ETIMEDOUT having computed
+ * nothing; -ENOENT when the database directory does not exist. */
+#define ROSTER_HASH_SLOTS_MAX 256  /* [passwords] max_concurrent, 1..256 */
+#define ROSTER_HASH_WAIT_MAX 3600  /* [passwords] max_wait, 1s..1h */
+
 /* out must hold ROSTER_HASH_MAX bytes. */
 #define ROSTER_HASH_MAX 128
 int roster_password_hash(const struct roster_config *cfg, const char *pw,
 			 char out[ROSTER_HASH_MAX]) ROSTER_MUST_CHECK;
-/* 0 on match, -EACCES on mismatch, -EINVAL for a hash outside the bounds. */
+/* 0 on match, -EACCES on mismatch, -EINVAL for a hash outside the bounds.
+ * hash is argon2id, or a crypt(3) hash adopted from /etc/shadow (verified
+ * through libcrypt; roster_auth_needs_rehash() says to replace it). */
 int roster_password_verify(const struct roster_config *cfg, const char *hash,
 			   const char *pw) ROSTER_MUST_CHECK;
+/* "argon2id", or the crypt(3) scheme of an adopted hash ("yescrypt",
+ * "sha512crypt", ...), or NULL for anything roster does not verify. */
+const char *roster_hash_scheme(const char *hash);
+/* 0 when roster can verify hash: argon2id within the cost bounds, or a
+ * well-formed hash of a strong crypt(3) scheme; else -EINVAL. */
+int roster_valid_hash(const struct roster_config *cfg, const char *hash) ROSTER_MUST_CHECK;
+/* Why a hash or a verification failed, in words (-ETIMEDOUT names the
+ * slots and max_wait rather than a network). */
+const char *roster_password_strerror(int r);
 /* A random password of 20 characters from an unambiguous alphabet. */
 int roster_password_generate(char *out, size_t outlen) ROSTER_MUST_CHECK;
 /* Wipes and frees a secret; accepts NULL. */
@@ -281,7 +313,8 @@ int roster_invite_renew(struct roster_db *db, const char *name, unsigned lifetim
 /* Removes the invited account; its name and uid stay reserved. */
 int roster_invite_revoke(struct roster_db *db, const char *name) ROSTER_MUST_CHECK;
 /* 0 when code is u's pending code; -EACCES wrong, -ETIME expired, -ENOENT
- * no pending invite.  Constant time in the code (an argon2id verify). */
+ * no pending invite; -ETIMEDOUT no argon2id slot (nothing checked).
+ * Constant time in the code (an argon2id verify). */
 int roster_invite_verify(const struct roster_config *cfg, const struct roster_user *u, const char *code,
 			 int64_t now) ROSTER_MUST_CHECK;
 /* Redeems: the new password's hash replaces the code, the user becomes
@@ -297,6 +330,12 @@ int roster_invite_redeem(struct roster_db *db, const char *name, const char *cod
  * [invite] mail_command.  err says why it failed, for the admin. */
 int roster_mail_send(const struct roster_config *cfg, const char *template_path,
 		     const struct roster_user *u, const char *code, char *err, size_t errlen) ROSTER_MUST_CHECK;
+/* What roster_mail_send can know before anything is written: the template
+ * reads (at most 1 MiB, no NUL byte) and the mail command's program is
+ * executable.  A command that mails checks first, so that a broken setup
+ * refuses it with nothing changed. */
+int roster_mail_check(const struct roster_config *cfg, const char *template_path, char *err,
+		      size_t errlen) ROSTER_MUST_CHECK;
 
 /* ---- API passwords (api.c) ----
  *
@@ -334,7 +373,8 @@ int roster_api_foreach(struct roster_db *db, const char *user, roster_api_fn fn,
  * check of pw against them: 0 and *label (inside v) when one matches, is
  * allowed for service and not expired; -EACCES no match, -ETIME only an
  * expired one matched, -EPERM the matching one excludes service.  The
- * caller checks u->api_enabled. */
+ * caller checks u->api_enabled.  -ETIMEDOUT (no argon2id slot) or -EIO:
+ * nothing was checked, and pw is not known to be wrong. */
 int roster_api_records(struct roster_db *db, const struct roster_user *u,
 		       struct roster_api ***out) ROSTER_MUST_CHECK;
 void roster_api_records_free(struct roster_api **v);
@@ -343,6 +383,39 @@ int roster_api_check(const struct roster_config *cfg, struct roster_api *const *
 /* Records a use: last_used and last_service, one tdb transaction. */
 int roster_api_touch(struct roster_db *db, const char *user, const char *label, const char *service,
 		     int64_t now) ROSTER_MUST_CHECK;
+
+/* ---- export and import (transfer.c) ---- */
+
+enum roster_format { ROSTER_FORMAT_JSON, ROSTER_FORMAT_CSV };
+
+/* Writes the id counter, every role, every user (tombstones and hashes
+ * included) and every API password to f, sorted, in one read-locked pass.
+ * Secrets go out: the caller makes sure f is only root's. */
+int roster_export(struct roster_db *db, enum roster_format fmt, FILE *f) ROSTER_MUST_CHECK;
+
+struct roster_import_options {
+	enum roster_format format;
+	bool dry_run;         /* check and report, write nothing */
+	bool all_or_nothing;  /* one rejected record: write nothing */
+	unsigned batch;       /* users per transaction; 0: 50,000 */
+	FILE *passwd, *shadow; /* adopt users from these (shadow may be NULL) */
+	uint32_t min_uid;      /* adopt from this uid up */
+};
+struct roster_import_report {
+	unsigned long records, rejected, skipped; /* skipped: system accounts not adopted */
+	unsigned long roles, users, apis, batches; /* written */
+};
+typedef void (*roster_reject_fn)(unsigned long line, const char *reason, void *priv);
+/* Reads every record of in (or o->passwd), checks them all against the
+ * database, the system files and each other, reports each rejected one to
+ * fn, then writes the valid ones in batches (unless dry_run, or
+ * all_or_nothing and one was rejected: -EINVAL).  Hashes are copied. */
+int roster_import(struct roster_db *db, FILE *in, const struct roster_import_options *o,
+		  roster_reject_fn fn, void *priv, struct roster_import_report *rep) ROSTER_MUST_CHECK;
+/* The parser alone, without a database (for fuzzing and tools): the
+ * number of records, and each one the parser itself rejects. */
+int roster_import_parse(FILE *in, enum roster_format fmt, roster_reject_fn fn, void *priv,
+			unsigned long *records) ROSTER_MUST_CHECK;
 
 /* ---- history (history.c) ---- */
 
@@ -421,8 +494,9 @@ int roster_auth_unlock(struct roster_db *db, const char *name,
 int roster_auth_unknown_failures(struct roster_db *db, uint64_t *n) ROSTER_MUST_CHECK;
 
 /* Verifies pw against a random hash of the configured cost: what a login
- * as an unknown user, or one without a password, costs.  Always fails:
- * -EACCES, or -E2BIG for a password over ROSTER_PASSWORD_MAX. */
+ * as an unknown user, or one without a password, costs, slot included.
+ * Always fails: -EACCES, or -E2BIG for a password over ROSTER_PASSWORD_MAX,
+ * or -ETIMEDOUT when no argon2id slot came free (nothing computed). */
 int roster_auth_verify_dummy(const struct roster_config *cfg, const char *pw) ROSTER_MUST_CHECK;
 /* 1 when hash is an argon2id hash below the configured cost. */
 int roster_auth_needs_rehash(const struct roster_config *cfg, const char *hash);

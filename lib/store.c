@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #define ACCOUNTS "accounts.tdb"
@@ -35,7 +36,7 @@ int db_fail(struct roster_db *db, int r, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(db->err, sizeof(db->err), fmt, ap);
+	roster_vformat(db->err, sizeof(db->err), fmt, ap);
 	va_end(ap);
 	return r;
 }
@@ -372,6 +373,8 @@ const char *roster_actor(void)
 
 int store_lock(struct roster_db *db)
 {
+	if (db->locked)
+		return 0;
 	while (flock(db->lock_fd, LOCK_EX) < 0)
 		if (errno != EINTR)
 			return db_fail(db, -errno, "cannot lock the database: %s", strerror(errno));
@@ -381,6 +384,8 @@ int store_lock(struct roster_db *db)
 
 void store_unlock(struct roster_db *db)
 {
+	if (db->hold_lock)
+		return; /* a bulk import keeps it across its transactions */
 	if (db->locked)
 		flock(db->lock_fd, LOCK_UN);
 	db->locked = false;
@@ -425,7 +430,7 @@ int roster_txn_begin(struct roster_db *db, const char *actor)
 			    (unsigned long long)version, DB_VERSION);
 		goto fail;
 	}
-	if (db_get_u64(db, "meta/generation", &gen) == 0 &&
+	if (!db->defer_view && db_get_u64(db, "meta/generation", &gen) == 0 &&
 	    (view_read_stamp(db->cfg->dbdir, &stamp) < 0 || stamp != gen)) {
 		r = roster_view_rebuild(db);
 		if (r < 0)
@@ -471,8 +476,10 @@ int roster_txn_commit(struct roster_db *db)
 	r = db_get_u64(db, "meta/generation", &gen) ?: db_put_u64(db, "meta/generation", gen + 1);
 	if (r < 0)
 		goto fail;
-	/* Builds and fsyncs the new shards, commits, renames, stamps. */
-	r = view_update_touched(db, gen + 1);
+	/* Builds and fsyncs the new shards, commits, renames, stamps; or,
+	 * in a bulk import, only commits: the stamp now lags, which every
+	 * writer and db check take as "rebuild the view" should we crash. */
+	r = db->defer_view ? store_commit_tdb(db) : view_update_touched(db, gen + 1);
 	if (r < 0)
 		goto fail;
 	touched_clear(db);
@@ -483,15 +490,42 @@ fail:
 	return r;
 }
 
-/* Called by view_update_touched between writing and renaming shards. */
+/* Why a commit failed.  A full disk reaches us as a bare TDB_ERR_IO: tdb
+ * grows the file with posix_fallocate(), which returns ENOSPC rather than
+ * setting errno.  tdb grows a file of up to 100 MiB by a quarter at a time
+ * (beyond that by a tenth), so an I/O error with less free space than that
+ * on the file system is a full disk, and the administrator is told so. */
+static int commit_error(struct roster_db *db)
+{
+	int r = tdb_errno(db);
+	struct statvfs sv;
+	struct stat st;
+	unsigned long long free_bytes, growth;
+
+	if (tdb_error(db->tdb) == TDB_ERR_IO || tdb_error(db->tdb) == TDB_ERR_OOM || r == -ENOSPC) {
+		if (fstat(tdb_fd(db->tdb), &st) == 0 && fstatvfs(tdb_fd(db->tdb), &sv) == 0) {
+			free_bytes = (unsigned long long)sv.f_bfree * sv.f_frsize;
+			growth = (unsigned long long)st.st_size / (st.st_size > 100 << 20 ? 10 : 4);
+			if (r == -ENOSPC || free_bytes < growth + 65536)
+				return db_fail(db, -ENOSPC,
+					       "cannot commit: no space left on the file system holding %s "
+					       "(%llu KiB free); nothing was changed",
+					       db->cfg->dbdir, free_bytes / 1024);
+		}
+	}
+	return db_fail(db, r, "cannot commit: %s", tdb_errorstr(db->tdb));
+}
+
+/* Commits the tdb transaction: roster_txn_commit (through
+ * view_update_touched, between writing and renaming shards) and the
+ * login writes, which have no view to update. */
 int store_commit_tdb(struct roster_db *db)
 {
+	errno = 0;
 	if (tdb_transaction_commit(db->tdb) != 0) {
-		int r = tdb_errno(db);
-
 		/* tdb cancels the transaction itself when commit fails. */
 		db->in_txn = false;
-		return db_fail(db, r, "cannot commit: %s", tdb_errorstr(db->tdb));
+		return commit_error(db);
 	}
 	db->in_txn = false;
 	return 0;

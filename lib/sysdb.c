@@ -10,10 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Calls match(name, id) for each "name:x:id:..." line; stops at the first
- * non-zero return.  Returns that value, 0, or -errno. */
-static int scan_colon_file(const char *path, int (*match)(const char *name, uint32_t id, void *priv),
-			   void *priv)
+int sysdb_scan(const char *path, int (*match)(const char *name, uint32_t id, void *priv), void *priv)
 {
 	FILE *f = fopen(path, "re");
 	char *line = NULL;
@@ -71,20 +68,20 @@ int sysdb_has_user(const struct roster_config *cfg, const char *name, uint32_t u
 {
 	struct want w = { name, uid, 0 };
 
-	return scan_colon_file(cfg->passwd_file, match_name_or_id, &w);
+	return sysdb_scan(cfg->passwd_file, match_name_or_id, &w);
 }
 
 int sysdb_has_group(const struct roster_config *cfg, const char *name, uint32_t gid)
 {
 	struct want w = { name, gid, 0 };
 
-	return scan_colon_file(cfg->group_file, match_name_or_id, &w);
+	return sysdb_scan(cfg->group_file, match_name_or_id, &w);
 }
 
 int sysdb_group_gid(const struct roster_config *cfg, const char *name, uint32_t *gid)
 {
 	struct want w = { name, UINT32_MAX, 0 };
-	int r = scan_colon_file(cfg->group_file, match_name, &w);
+	int r = sysdb_scan(cfg->group_file, match_name, &w);
 
 	if (r <= 0)
 		return r < 0 ? r : -ENOENT;

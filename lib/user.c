@@ -120,7 +120,9 @@ static int validate(struct roster_db *db, const struct roster_user *u)
 	char norm[4096];
 	int r;
 
-	if (roster_valid_email(u->email) < 0)
+	/* The CLI asks for an email; users adopted from /etc/passwd have none
+	 * until one is set. */
+	if (u->email && roster_valid_email(u->email) < 0)
 		return db_fail(db, -EINVAL, "invalid email address: '%s'", u->email ? u->email : "");
 	if (u->first && roster_valid_gecos_part(u->first) < 0)
 		return db_fail(db, -EINVAL,
@@ -231,8 +233,15 @@ static void diff_users(struct changes *c, const struct roster_user *o, const str
 		char d1[11], d2[11];
 		changes_add(c, "expires", date_or_null(o->expires, d1), date_or_null(n->expires, d2));
 	}
-	if (!str_eq(o->pwhash, n->pwhash))
+	if (!str_eq(o->pwhash, n->pwhash)) {
+		const char *so = roster_hash_scheme(o->pwhash), *sn = roster_hash_scheme(n->pwhash);
+
 		changes_secret(c, "password");
+		/* Not secret, and what an auditor of a migration looks for:
+		 * "password_scheme: sha512crypt -> argon2id". */
+		if (o != &none && so && sn && strcmp(so, sn) != 0)
+			changes_add(c, "password_scheme", so, sn);
+	}
 	if (!str_eq(o->invite_hash, n->invite_hash))
 		changes_secret(c, "invite_code");
 	if (o->api_enabled != n->api_enabled)
@@ -667,5 +676,32 @@ int roster_user_foreach(struct roster_db *db, const struct roster_user_filter *f
 		roster_user_free(u);
 	}
 	roster_strv_free(members);
+	return r;
+}
+
+int user_import(struct roster_db *db, const struct roster_user *u)
+{
+	struct changes c = { 0 };
+	char key[KEY_MAX], owner[KEY_MAX], id[16];
+	int r;
+
+	key_uid(key, u->uid);
+	r = db_store(db, key, u->name, strlen(u->name));
+	/* gid == uid is the user's private group, whatever the policy. */
+	if (r == 0 && u->gid == u->uid) {
+		snprintf(owner, sizeof(owner), "u:%s", u->name);
+		key_gid(key, u->gid);
+		r = db_store(db, key, owner, strlen(owner));
+	}
+	if (r == 0 && u->email && u->status != ROSTER_DELETED)
+		r = index_email(db, u->email, u->name, true);
+	if (r < 0)
+		return r;
+	/* One short event: the record itself says the rest. */
+	snprintf(id, sizeof(id), "%u", (unsigned)u->uid);
+	changes_add(&c, "uid", NULL, id);
+	changes_add(&c, "status", NULL, roster_status_name(u->status));
+	r = user_store(db, u) ?: history_append(db, "user.import", u->name, &c) ?: touch_user(db, u);
+	changes_free(&c);
 	return r;
 }

@@ -1,10 +1,14 @@
-/* util.c - byte buffers, sorted string vectors, time and status names. */
+/* util.c - byte buffers, small files, sorted string vectors, time and
+ * status names. */
 #include "internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 void buf_put(struct buf *b, const void *p, size_t n)
 {
@@ -42,6 +46,61 @@ void buf_free(struct buf *b)
 {
 	free(b->p);
 	memset(b, 0, sizeof(*b));
+}
+
+int read_text_file(const char *path, size_t max, struct buf *out, size_t *nul_line)
+{
+	struct buf b = { 0 };
+	char chunk[4096];
+	const unsigned char *nul;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	while (b.len <= max && (n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		buf_put(&b, chunk, (size_t)n);
+	}
+	close(fd);
+	r = r ?: b.err;
+	if (r == 0 && b.len && (nul = memchr(b.p, '\0', b.len))) {
+		*nul_line = 1;
+		for (const unsigned char *p = b.p; p < nul; p++)
+			*nul_line += *p == '\n';
+		r = -EILSEQ;
+	}
+	if (r == 0 && b.len > max)
+		r = -EFBIG;
+	buf_put(&b, "", 1);
+	r = r ?: b.err;
+	if (r < 0) {
+		buf_free(&b);
+		return r;
+	}
+	b.len--;
+	*out = b;
+	return 0;
+}
+
+void roster_vformat(char *out, size_t outlen, const char *fmt, va_list ap)
+{
+	char *s = NULL;
+	int n = vasprintf(&s, fmt, ap);
+	size_t half = (outlen - 6) / 2;
+
+	if (n < 0)
+		snprintf(out, outlen, "%s", fmt); /* out of memory: the words, at least */
+	else if ((size_t)n < outlen)
+		memcpy(out, s, (size_t)n + 1);
+	else
+		snprintf(out, outlen, "%.*s ... %s", (int)half, s, s + n - half);
+	free(s);
 }
 
 char *xstrdup_or_null(const char *s)

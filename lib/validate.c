@@ -33,10 +33,9 @@ int roster_valid_name(const char *name)
 	return 0;
 }
 
-/* Length of the UTF-8 sequence at s (1-4), or 0 when it is malformed,
- * overlong, a surrogate or beyond U+10FFFF. */
-static size_t utf8_seq(const unsigned char *s)
+size_t roster_utf8_len(const char *str)
 {
+	const unsigned char *s = (const unsigned char *)str;
 	unsigned char c = s[0];
 	uint32_t cp;
 	size_t n;
@@ -75,7 +74,7 @@ static int valid_utf8_text(const char *s, size_t max, const char *forbid)
 	if (n > max)
 		return -EINVAL;
 	for (size_t i = 0; i < n;) {
-		size_t k = utf8_seq(p + i);
+		size_t k = roster_utf8_len(s + i);
 
 		if (k == 0 || i + k > n)
 			return -EINVAL;

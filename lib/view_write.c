@@ -319,10 +319,25 @@ out:
 		r = -errno;
 	if (r < 0) {
 		unlink(tmp);
-		db_fail(db, r, "cannot write the NSS view %s: %s", tmp, strerror(-r));
+		if (r == -ENOSPC || r == -EDQUOT)
+			db_fail(db, r, "cannot write the NSS view %s: %s (the file system holding %s is full); "
+				"nothing was changed", tmp, strerror(-r), db->cfg->dbdir);
+		else
+			db_fail(db, r, "cannot write the NSS view %s: %s", tmp, strerror(-r));
 	}
 	buf_free(&file);
 	return r;
+}
+
+/* Removes a shard's temporary file, written or half-written. */
+static void shard_discard_tmp(struct roster_db *db, unsigned no)
+{
+	char path[4096], tmp[4200];
+
+	if (view_shard_path(path, sizeof(path), db->cfg->dbdir, no) == 0) {
+		snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+		unlink(tmp);
+	}
 }
 
 static int shard_install(struct roster_db *db, unsigned no)
@@ -459,22 +474,17 @@ int view_update_touched(struct roster_db *db, uint64_t gen)
 	}
 	role_gids_free(&rg);
 	free(tshard);
-	if (r < 0)
-		return r; /* the caller cancels the transaction: nothing changed */
-	r = store_commit_tdb(db);
+	/* Nothing is committed unless every shard was written: the caller
+	 * cancels the transaction, and no temporary file is left to hold
+	 * space on a disk that may just have filled up. */
+	r = r ?: store_commit_tdb(db);
 	for (unsigned no = 0; no < VIEW_SHARDS; no++) {
 		if (!dirty[no])
 			continue;
 		if (r == 0)
 			r = shard_install(db, no);
-		else {
-			char path[4096], tmp[4200];
-
-			if (view_shard_path(path, sizeof(path), db->cfg->dbdir, no) == 0) {
-				snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-				unlink(tmp);
-			}
-		}
+		else
+			shard_discard_tmp(db, no);
 	}
 	if (r < 0)
 		return r;
@@ -603,6 +613,8 @@ int roster_view_rebuild(struct roster_db *db)
 	}
 	for (unsigned no = 0; r == 0 && no < VIEW_SHARDS; no++)
 		r = shard_write_tmp(db, &shards[no], no, gen);
+	for (unsigned no = 0; r < 0 && no < VIEW_SHARDS; no++)
+		shard_discard_tmp(db, no);
 	for (unsigned no = 0; r == 0 && no < VIEW_SHARDS; no++)
 		r = shard_install(db, no);
 	if (r == 0)

@@ -17,18 +17,19 @@ PAM_SO := pam_module/pam_roster.so
 PAM_SRCS := pam_module/pam_roster.c pam_module/args.c pam_module/policy.c
 PAM_OBJS := $(PAM_SRCS:.c=.o)
 PAM_MAP := pam_module/pam_roster.map
-PAM_PKGS := pam pwquality libsodium tdb inih uuid
+PAM_PKGS := pam pwquality libsodium tdb inih uuid libcrypt
 PAM_LIBS := $(shell pkg-config --libs $(PAM_PKGS) 2>/dev/null)
 PAM_CFLAGS := $(shell pkg-config --cflags pam pwquality 2>/dev/null)
 
 # What `make check` runs (through tests/run.sh), and what must be built first.
 PAM_TESTS := tests/pam/test_pam_auth tests/pam/test_pam_account tests/pam/test_pam_password \
              tests/pam/test_pam_session tests/pam/test_pam_race tests/pam/test_pam_timing \
-             tests/pam/test_pam_invite tests/pam/test_pam_admin tests/pam/test_pam_api \
-             tests/pam/test_pam_system.sh
+             tests/pam/test_pam_invite tests/pam/test_pam_admin tests/pam/test_pam_api tests/pam/test_pam_load \
+             tests/pam/test_pam_concurrency tests/pam/test_pam_system.sh
 PAM_TEST_PROGS := tests/pam/test_pam_auth tests/pam/test_pam_account tests/pam/test_pam_password \
                   tests/pam/test_pam_session tests/pam/test_pam_race tests/pam/test_pam_timing \
-                  tests/pam/test_pam_invite tests/pam/test_pam_admin tests/pam/test_pam_api
+                  tests/pam/test_pam_invite tests/pam/test_pam_admin tests/pam/test_pam_api tests/pam/test_pam_load \
+                  tests/pam/test_pam_concurrency
 # A stand-in for pam_pwquality: asks for the new password twice, sets it.
 PAM_TEST_MODS := tests/pam/pam_settok.so
 PAM_TEST_BINS := $(PAM_TEST_PROGS) $(PAM_TEST_MODS)
@@ -45,6 +46,9 @@ $(PAM_SO): $(PAM_OBJS) lib/libroster.a $(PAM_MAP)
 # interposes pam_syslog() to read what the module logs.
 tests/pam/test_%: tests/pam/test_%.c $(PAM_TEST_OBJS) lib/libroster.a | $(PAM_SO) $(PAM_TEST_MODS) cli/roster
 	$(CC) $(CFLAGS) -Ilib $(PAM_CFLAGS) $(LDFLAGS) -rdynamic -o $@ $< $(PAM_TEST_OBJS) $(PAM_TEST_LIBS)
+
+# Its reader threads go through glibc, which loads the NSS module by name.
+tests/pam/test_pam_concurrency: | $(NSS_SO)
 
 tests/pam/pam_settok.so: tests/pam/pam_settok.c
 	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-z,defs -o $@ $< $(shell pkg-config --libs pam 2>/dev/null)

@@ -50,6 +50,11 @@
  *     that account answers PAM_NEW_AUTHTOK_REQD only within a login that
  *     proved the code (an SSH-key login of an invitee is refused).  The
  *     password change that follows burns the code.
+ * 13. Every argon2id computation waits for one of the machine's [passwords]
+ *     max_concurrent slots (lib/hashslot.c), at most max_wait.  One that
+ *     could not run answers PAM_AUTHINFO_UNAVAIL (auth) and counts nothing,
+ *     for known and unknown users alike: nothing was learnt about the
+ *     password.
  */
 #include "pam_roster.h"
 
@@ -359,6 +364,16 @@ static void record_failure(struct ctx *c, const char *why)
 	}
 }
 
+/* Rule 13: no argon2id computation happened (no slot came free within
+ * [passwords] max_wait, or the slots could not be opened).  Nothing is
+ * known about the password, so nothing is counted, and a known user, an
+ * unknown one and an API password get the same answer. */
+static int not_verified(struct ctx *c, const char *what, int r)
+{
+	note(c, LOG_ERR, "%s: the password was not verified: %s", what, roster_password_strerror(r));
+	return pam_code(c, r);
+}
+
 /* Checks a password the user claims is theirs, as a login does.  Used for
  * the login itself and for the current password of a change. */
 static int check_password(struct ctx *c, const char *pw, const char *what)
@@ -392,13 +407,15 @@ static int check_password(struct ctx *c, const char *pw, const char *what)
 			record_failure(c, "wrong invitation code");
 			return PAM_AUTH_ERR;
 		}
+		if (r != -EINVAL)
+			return not_verified(c, what, r);
 		note(c, LOG_ERR, "%s: cannot verify the invitation code: %s", what, strerror(-r));
 		return PAM_AUTH_ERR;
 	}
 	if (!c->u || !c->u->pwhash) { /* rule 1 */
 		r = roster_auth_verify_dummy(c->cfg, pw);
 		if (r != -EACCES)
-			note(c, LOG_ERR, "%s: the dummy verification failed: %s", what, strerror(-r));
+			return not_verified(c, what, r); /* rule 13: as a known user's */
 		record_failure(c, c->u ? "the account has no password" : "unknown user");
 		return PAM_AUTH_ERR;
 	}
@@ -412,10 +429,8 @@ static int check_password(struct ctx *c, const char *pw, const char *what)
 				 "refused without verifying it", what, c->cfg->path);
 		return PAM_AUTH_ERR;
 	}
-	if (r < 0) {
-		note(c, LOG_ERR, "%s: cannot verify the password: %s", what, strerror(-r));
-		return pam_code(c, r);
-	}
+	if (r < 0)
+		return not_verified(c, what, r);
 	return PAM_SUCCESS;
 }
 
@@ -439,7 +454,12 @@ static void after_success(struct ctx *c, const char *pw)
 	bool rehash = roster_auth_needs_rehash(c->cfg, c->u->pwhash);
 	int r = rehash ? roster_password_hash(c->cfg, pw, hash) : 0;
 
-	if (r == 0 && db_enter(c) == PAM_SUCCESS) {
+	if (r < 0) {
+		/* The login stands; the upgrade waits for the next one. */
+		note(c, LOG_WARNING, "the password hash could not be upgraded: %s", roster_password_strerror(r));
+		rehash = false;
+	}
+	if (db_enter(c) == PAM_SUCCESS) {
 		/* A rehash also clears the failure count, in its transaction. */
 		if (rehash) {
 			r = roster_auth_rehash(c->db, c->user, c->now, c->u->pwhash, hash);
@@ -451,8 +471,7 @@ static void after_success(struct ctx *c, const char *pw)
 		if ((!rehash || r != 0) && (r = roster_auth_success(c->db, c->user, c->now)) < 0)
 			note(c, LOG_WARNING, "the failure count could not be cleared: %s", db_why(c, r));
 		db_leave(c);
-	} else if (r < 0)
-		note(c, LOG_WARNING, "the password hash could not be upgraded: %s", strerror(-r));
+	}
 	roster_wipe(hash, sizeof(hash)); /* rule 4 */
 }
 
@@ -468,12 +487,14 @@ static int authenticate_api(struct ctx *c, const char *pw)
 	if (!c->u || !c->u->api_enabled || !c->apis || !c->apis[0]) {
 		r = roster_auth_verify_dummy(c->cfg, pw); /* rule 1: the same cost */
 		if (r != -EACCES)
-			note(c, LOG_ERR, "the dummy verification failed: %s", strerror(-r));
+			return not_verified(c, "authentication failure", r); /* rule 13 */
 		record_failure(c, !c->u ? "unknown user" : !c->u->api_enabled ? "API access is disabled for the user"
 											: "the user has no API password");
 		return PAM_AUTH_ERR;
 	}
 	r = roster_api_check(c->cfg, c->apis, c->service, pw, c->now, &label);
+	if (r == -ETIMEDOUT || r == -EIO)
+		return not_verified(c, "authentication failure", r); /* rule 13 */
 	if (r < 0) {
 		record_failure(c, r == -ETIME ? "the API password has expired"
 				  : r == -EPERM ? "the API password does not cover this service"
@@ -647,9 +668,13 @@ static int acceptable(struct ctx *c, const char *old, const char *pw)
 	int r = policy_check(c->pamh, c->cfg, c->u, old, pw, why, sizeof(why), rules, sizeof(rules));
 
 	/* root gave no current password: compare with the stored hash. */
-	if (r == 0 && !old && c->u->pwhash && roster_password_verify(c->cfg, c->u->pwhash, pw) == 0) {
-		snprintf(why, sizeof(why), "The password is the same as the current one.");
-		r = -EINVAL;
+	if (r == 0 && !old && c->u->pwhash) {
+		r = roster_password_verify(c->cfg, c->u->pwhash, pw);
+		if (r == 0) {
+			snprintf(why, sizeof(why), "The password is the same as the current one.");
+			r = -EINVAL;
+		} else if (r == -EACCES || r == -EINVAL)
+			r = 0; /* a different password, or a hash it cannot be */
 	}
 	if (r == -EINVAL) {
 		say(c, PAM_ERROR_MSG, "BAD PASSWORD: %s", why);
@@ -658,7 +683,7 @@ static int acceptable(struct ctx *c, const char *old, const char *pw)
 		return PAM_AUTHTOK_ERR;
 	}
 	if (r < 0) {
-		note(c, LOG_ERR, "cannot check the password policy: %s", strerror(-r));
+		note(c, LOG_ERR, "cannot check the password policy: %s", roster_password_strerror(r));
 		return pam_code(c, r);
 	}
 	return PAM_SUCCESS;
@@ -792,7 +817,7 @@ static int chauthtok(struct ctx *c)
 						c->u->pwhash, hash);
 	roster_wipe(hash, sizeof(hash)); /* rule 4 */
 	if (r < 0) {
-		note(c, LOG_ERR, "password change failed: %s", db_why(c, r));
+		note(c, LOG_ERR, "password change failed: %s", c->db ? db_why(c, r) : roster_password_strerror(r));
 		say(c, PAM_ERROR_MSG, "The password could not be changed.");
 		rv = pam_code(c, r);
 	} else

@@ -1,23 +1,31 @@
 #!/bin/sh
 # Install the Debian packages roster needs to build, test and demo, but
 # only the ones that are missing: a machine that has them all is left alone
-# and no network is touched.  Usage: scripts/deps.sh [build|check|demo|bench]
+# and no network is touched.  Usage: scripts/deps.sh [build|check|demo|bench|fuzz]
 set -eu
 
 build="build-essential pkg-config libtdb-dev libsodium-dev uuid-dev
-       libinih-dev libpwquality-dev libjansson-dev libpam0g-dev"
+       libinih-dev libpwquality-dev libjansson-dev libpam0g-dev libcsv-dev libcrypt-dev"
+# make fuzz (clang, and its libFuzzer, which libclang-rt-14-dev holds) and
+# make valgrind; make check SANITIZE=1 needs only gcc's libasan and
+# libubsan, which build-essential brings.  Part of check, so that CI, which
+# runs all three, has them.
+qa="clang libclang-rt-14-dev valgrind"
 check="$build libcmocka-dev tdb-tools libpam-wrapper libpamtest0-dev
        libnss-wrapper pamtester util-linux passwd login jq bc procps expect
-       openssh-server openssh-client sshpass iproute2 groff-base man-db libpam-runtime"
+       openssh-server openssh-client sshpass iproute2 groff-base man-db libpam-runtime
+       $qa"
 demo="$check"
-bench="$check libnss-db"
+bench="$check libnss-db time"
+fuzz="$build $qa"
 
 case "${1:-check}" in
 build) want=$build ;;
 check) want=$check ;;
 demo)  want=$demo ;;
 bench) want=$bench ;;
-*) echo "usage: $0 [build|check|demo|bench]" >&2; exit 2 ;;
+fuzz)  want=$fuzz ;;
+*) echo "usage: $0 [build|check|demo|bench|fuzz]" >&2; exit 2 ;;
 esac
 
 missing=

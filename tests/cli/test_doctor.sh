@@ -38,8 +38,8 @@ done
 sed -i "s|^mail_command = .*|mail_command = $T/mailer -t|" "$T/roster.conf"
 run 0 "doctor is green after setup" doctor --json
 check "every check passes" [ "$(json '[.[].ok] | all' <<<"$OUT")" = true ]
-check "it checks nsswitch, pam, files, the view, ids, nscd and mail" \
-	[ "$(json '[.[].check] | join(",")' <<<"$OUT")" = "nsswitch passwd,nsswitch group,pam stacks,database dir,accounts.tdb,view dir,view files,consistency,id collisions,nscd,mail command" ]
+check "it checks nsswitch, pam, files, the view, ids, the cut-over, nscd and mail" \
+	[ "$(json '[.[].check] | join(",")' <<<"$OUT")" = "nsswitch passwd,nsswitch group,pam stacks,database dir,accounts.tdb,view dir,view files,consistency,id collisions,cut-over,nscd,mail command" ]
 run 0 "doctor (text) when all is well" doctor
 check "... says so" grep -q "Everything is in place" <<<"$OUT"
 

@@ -6,6 +6,7 @@
  * ids 70000-70010, 70002 taken in passwd and 70003 in group, and the
  * admin role created by the first transaction takes 70000.
  */
+#include <crypt.h>
 #include "common.h"
 
 
@@ -550,7 +551,7 @@ static void test_invalid_fields_refused(void **state)
 	u->home = strdup("/srv/a:b");
 	add_refused(fx, u, -EINVAL, "home");
 	add_refused(fx, user_new("alice", "not-an-address", NULL, NULL), -EINVAL, "email");
-	add_refused(fx, user_new("alice", NULL, NULL, NULL), -EINVAL, "email");
+	/* No email at all is not refused: users adopted from /etc/passwd have none. */
 	add_refused(fx, user_new("Alice", "alice@example.org", NULL, NULL), -EINVAL, "user name");
 	add_refused(fx, user_new(NULL, "alice@example.org", NULL, NULL), -EINVAL, "user name");
 	add_refused(fx, user_new("alice", "alice@example.org", "Al:ice", NULL), -EINVAL, "first name");
@@ -1028,19 +1029,34 @@ static void test_check_healthy_new_database(void **state)
 	assert_int_equal(rep.events, 1);
 }
 
+/* accounts.tdb opened by hand, with roster's handle closed meanwhile. */
+static struct tdb_context *raw_open(struct fx *fx)
+{
+	char path[PATH_MAX];
+	struct tdb_context *t;
+
+	fx_close(fx);
+	accounts_path(fx, path, sizeof(path));
+	t = tdb_open(path, 0, TDB_DEFAULT, O_RDWR, 0);
+	assert_non_null(t);
+	return t;
+}
+
+static void raw_close(struct fx *fx, struct tdb_context *t)
+{
+	assert_int_equal(tdb_close(t), 0);
+	fx_open(fx, 0);
+}
+
 /* Rewrites one record of accounts.tdb behind roster's back. */
 static void tamper(struct fx *fx, const char *key, const char *find, const char *repl)
 {
-	char path[PATH_MAX];
 	struct tdb_context *t;
 	TDB_DATA k = { (unsigned char *)key, strlen(key) }, d;
 	unsigned char *at;
 
 	assert_int_equal(strlen(find), strlen(repl));
-	fx_close(fx);
-	accounts_path(fx, path, sizeof(path));
-	t = tdb_open(path, 0, TDB_DEFAULT, O_RDWR, 0);
-	assert_non_null(t);
+	t = raw_open(fx);
 	d = tdb_fetch(t, k);
 	assert_non_null(d.dptr);
 	at = memmem(d.dptr, d.dsize, find, strlen(find));
@@ -1048,8 +1064,7 @@ static void tamper(struct fx *fx, const char *key, const char *find, const char 
 	memcpy(at, repl, strlen(repl));
 	assert_int_equal(tdb_store(t, k, d, TDB_REPLACE), 0);
 	free(d.dptr);
-	assert_int_equal(tdb_close(t), 0);
-	fx_open(fx, 0);
+	raw_close(fx, t);
 }
 
 static void test_check_detects_edited_event(void **state)
@@ -1144,6 +1159,83 @@ static void test_check_detects_lost_view_entry(void **state)
 	assert_healthy(fx);
 }
 
+/* Stores (value non-NULL) or deletes key in accounts.tdb behind roster's back. */
+static void put_raw(struct fx *fx, const char *key, const char *value)
+{
+	struct tdb_context *t = raw_open(fx);
+	TDB_DATA k = { (unsigned char *)key, strlen(key) };
+
+	if (value)
+		assert_int_equal(tdb_store(t, k, (TDB_DATA){ (unsigned char *)value, strlen(value) },
+					   TDB_REPLACE), 0);
+	else
+		assert_int_equal(tdb_delete(t, k), 0);
+	raw_close(fx, t);
+}
+
+/* Copies key's value to key2 (a record under a second name). */
+static void copy_raw(struct fx *fx, const char *key, const char *key2)
+{
+	struct tdb_context *t = raw_open(fx);
+	TDB_DATA d = tdb_fetch(t, (TDB_DATA){ (unsigned char *)key, strlen(key) });
+
+	assert_non_null(d.dptr);
+	assert_int_equal(tdb_store(t, (TDB_DATA){ (unsigned char *)key2, strlen(key2) }, d, TDB_REPLACE), 0);
+	free(d.dptr);
+	raw_close(fx, t);
+}
+
+/* Index entries left behind by a half-made or half-removed user are found:
+ * every uid/, gid/ u:, email/, members/ and role/ key must lead back to a
+ * record that agrees. */
+static void test_check_detects_orphan_indexes(void **state)
+{
+	static const struct {
+		const char *key, *value, *says;
+	} cases[] = {
+		{ "uid/70009", "ghost", "index uid/70009 names user ghost, who has no record" },
+		{ "uid/70009", "alice", "index uid/70009 names alice, whose uid is 70001" },
+		{ "gid/70009", "u:ghost", "index gid/70009 names user ghost, who has no record" },
+		{ "gid/70009", "x:alice", "index gid/70009 points at 'x:alice'" },
+		{ "email/ghost@example.org", "ghost", "names user ghost, who has no record" },
+		{ "email/old@example.org", "alice", "index email/old@example.org names alice, whose email is alice@example.org" },
+		{ "members/ghosts", "", "members/ghosts exists, but role ghosts is not in the role index" },
+		{ "role/ghosts", "", "role/ghosts exists, but role ghosts is not in the role index" },
+	};
+	struct fx *fx = *state;
+	struct roster_check_report rep;
+	struct problems p;
+	char key[32], says[128];
+	uint32_t gid;
+
+	add_user(fx, "alice", "alice@example.org", NULL, NULL);
+	assert_healthy(fx);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		put_raw(fx, cases[i].key, cases[i].value);
+		rep = check(fx, true, &p);
+		assert_true(rep.problems >= 1);
+		assert_false(rep.view_stale);
+		assert_contains(p.text, cases[i].says);
+		put_raw(fx, cases[i].key, NULL);
+		assert_healthy(fx);
+	}
+
+	/* a record stored under another user's key */
+	copy_raw(fx, "user/alice", "user/bob");
+	rep = check(fx, false, &p);
+	assert_contains(p.text, "the record user/bob holds user alice");
+	put_raw(fx, "user/bob", NULL);
+	assert_healthy(fx);
+
+	/* a role whose gid is also a uid: ids are handed out once */
+	gid = add_role(fx, "devs", NULL);
+	snprintf(key, sizeof(key), "uid/%u", (unsigned)gid);
+	put_raw(fx, key, "alice");
+	rep = check(fx, false, &p);
+	snprintf(says, sizeof(says), "role devs has gid %u, which is also a user's uid", (unsigned)gid);
+	assert_contains(p.text, says);
+}
+
 /* A writer that finds the stamp behind the accounts (a crash between
  * commit and stamp) rebuilds the view before doing anything else. */
 static void test_begin_rebuilds_stale_view(void **state)
@@ -1177,7 +1269,12 @@ static void test_password_hash_and_verify(void **state)
 						"$argon2id$v=19$m=4194304,t=1,p=1$c2FsdHNhbHQ$aGFzaA",
 						"x"),
 			 -EINVAL);
+	/* crypt(3) hashes adopted from /etc/shadow: a well-formed strong one
+	 * verifies, a malformed or weak one is refused unverified. */
 	assert_int_equal(roster_password_verify(fx->cfg, "$6$salt$hash", "x"), -EINVAL);
+	assert_int_equal(roster_password_verify(fx->cfg, crypt("s3cret", "$6$saltsalt"), "s3cret"), 0);
+	assert_int_equal(roster_password_verify(fx->cfg, crypt("s3cret", "$6$saltsalt"), "s3creT"), -EACCES);
+	assert_int_equal(roster_password_verify(fx->cfg, crypt("s3cret", "$1$saltsalt"), "s3cret"), -EINVAL);
 	assert_int_equal(roster_password_verify(fx->cfg, NULL, "x"), -EINVAL);
 	assert_int_equal(roster_password_generate(pw, sizeof(pw)), 0);
 	assert_int_equal(strlen(pw), 20);
@@ -1225,6 +1322,7 @@ int main(void)
 		T(test_check_detects_edited_last_event),
 		T(test_check_stale_view_repaired),
 		T(test_check_detects_lost_view_entry),
+		T(test_check_detects_orphan_indexes),
 		T(test_begin_rebuilds_stale_view),
 		T(test_password_hash_and_verify),
 	};

@@ -1,6 +1,8 @@
 /* test_pam_auth.c - pam_sm_authenticate through real libpam: the password,
  * unknown users, refused states, lockout and unlock, the rehash, the hard
  * limits, module arguments, PAM_SILENT, and what reaches syslog. */
+#include <crypt.h>
+
 #include "harness.h"
 
 #include <errno.h>
@@ -304,6 +306,63 @@ static void rehash(void **state)
 	assert_true(has_prefix(pt, "alice", "$argon2id$v=19$m=65536,t=2,p=1$"));
 }
 
+/* Users adopted from /etc/shadow keep their crypt(3) hash until their
+ * first login, which verifies it through libcrypt and replaces it with
+ * argon2id; history names the change of scheme, never the hash. */
+static void adopted_crypt_hash(void **state)
+{
+	static const char *const settings[] = { "$y$j9T$F5Jx5fExrKuPp53xLKQ..1", "$6$rounds=5000$saltsaltsalt" };
+	static const char *const schemes[] = { "yescrypt", "sha512crypt" };
+	struct pt *pt = *state;
+
+	for (int i = 0; i < 2; i++) {
+		char name[16], hist[4096], expect[128];
+		const char *h = crypt(PT_PASSWORD, settings[i]);
+		char *stored = h ? strdup(h) : NULL;
+		struct pt_user u = { .name = name, .hash = stored };
+		struct roster_user *got;
+
+		assert_non_null(stored);
+		assert_int_not_equal(stored[0], '*');
+		snprintf(name, sizeof(name), "adopted%d", i);
+		pt_add_user(pt, &u);
+		assert_int_equal(pt_auth(pt, "login", name, "wrong password"), PAM_AUTH_ERR);
+		got = pt_get(pt, name);
+		assert_string_equal(got->pwhash, stored); /* a failure changes nothing */
+		assert_int_equal(got->fail_count, 1);
+		roster_user_free(got);
+		assert_int_equal(pt_auth(pt, "login", name, PT_PASSWORD), PAM_SUCCESS);
+		got = pt_get(pt, name);
+		assert_non_null(strstr(got->pwhash, "$argon2id$"));
+		assert_int_equal(got->fail_count, 0);
+		roster_user_free(got);
+		pt_history(pt, name, hist, sizeof(hist));
+		snprintf(expect, sizeof(expect), "password.rehash by %s: password(secret) password_scheme\n", name);
+		assert_non_null(strstr(hist, expect));
+		assert_null(strstr(hist, stored)); /* the old hash is in no event */
+		/* The new hash works; the old one is gone for good. */
+		assert_int_equal(pt_auth(pt, "login", name, PT_PASSWORD), PAM_SUCCESS);
+		assert_int_equal(pt_auth(pt, "login", name, "wrong password"), PAM_AUTH_ERR);
+		(void)schemes;
+		free(stored);
+	}
+}
+
+/* A stored crypt(3) hash of a weak scheme (md5crypt, DES) never verifies,
+ * even with the right password: roster does not adopt them. */
+static void weak_crypt_refused(void **state)
+{
+	struct pt *pt = *state;
+	const char *h = crypt(PT_PASSWORD, "$1$saltsalt");
+	char *stored = h ? strdup(h) : NULL;
+	struct pt_user u = { .name = "weak", .hash = stored };
+
+	assert_non_null(stored);
+	pt_add_user(pt, &u);
+	assert_int_not_equal(pt_auth(pt, "login", "weak", PT_PASSWORD), PAM_SUCCESS);
+	free(stored);
+}
+
 /* 513 bytes: refused at once - no hash, no write - at a cost where a
  * verification takes tens of milliseconds.  512 bytes is a password. */
 static void password_too_long(void **state)
@@ -510,6 +569,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(lockout_expires, setup, teardown),
 		cmocka_unit_test_setup_teardown(success_clears, setup, teardown),
 		cmocka_unit_test_setup_teardown(rehash, setup, teardown),
+		cmocka_unit_test_setup_teardown(adopted_crypt_hash, setup, teardown),
+		cmocka_unit_test_setup_teardown(weak_crypt_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(password_too_long, setup, teardown),
 		cmocka_unit_test_setup_teardown(hash_checked_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(not_root, setup, teardown),

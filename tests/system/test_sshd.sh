@@ -20,7 +20,7 @@
 # as it was, with no sshd of ours left.
 #
 # Needs root, unshare(1) and findmnt(1) (util-linux), openssh-server,
-# openssh-client, sshpass, expect, jq, ss (iproute2), pgrep (procps),
+# openssh-client, sshpass, expect, jq, ss (iproute2),
 # useradd and chpasswd (passwd), gcc (for the multiarch triplet), and
 # overlayfs and tmpfs in the kernel.  Run after `make all`.  Takes under
 # ten seconds.
@@ -57,7 +57,7 @@ if [ "${ROSTER_SSHTEST_INNER:-}" != 1 ]; then
 	for f in cli/roster nss_module/libnss_roster.so.2 pam_module/pam_roster.so conf/invite.mail; do
 		[ -e "$f" ] || { not_ok "$f is built (run make all)"; exit 1; }
 	done
-	for c in unshare findmnt getent jq ssh ssh-keygen sshpass expect timeout ss pgrep useradd chpasswd; do
+	for c in unshare findmnt getent jq ssh ssh-keygen sshpass expect timeout ss useradd chpasswd; do
 		command -v "$c" >/dev/null || { not_ok "$c is installed"; exit 1; }
 	done
 	[ -x /usr/sbin/sshd ] || { not_ok "/usr/sbin/sshd is installed (openssh-server)"; exit 1; }
@@ -286,6 +286,15 @@ stop_sshd() {
 	[ -n "$sshd_pid" ] && kill "$sshd_pid" 2>/dev/null && wait "$sshd_pid" 2>/dev/null
 	sshd_pid=
 }
+# sshd itself, timeout's child.  (Not pgrep -P: procps tools hang with the
+# ASan runtime preloaded, as make check SANITIZE=1 does; see ns.sh.)
+sshd_child() {
+	local c
+
+	for c in $(cat "/proc/$sshd_pid/task/$sshd_pid/children" 2>/dev/null); do
+		[ "$(cat "/proc/$c/comm" 2>/dev/null)" = sshd ] && echo "$c"
+	done
+}
 trap stop_sshd EXIT
 trap 'exit 1' HUP INT TERM
 PORT=
@@ -303,7 +312,7 @@ for _ in 1 2 3 4 5; do
 		sleep 0.1
 	done
 	# timeout's child is sshd itself: record it for the host-side check.
-	echo "$(pgrep -P "$sshd_pid" -x sshd) $p" >>"$ROSTER_SSHTEST_PIDS"
+	echo "$(sshd_child) $p" >>"$ROSTER_SSHTEST_PIDS"
 	if grep -q "Server listening on 127.0.0.1 port $p\." "$S/sshd.log"; then PORT=$p; break; fi
 	stop_sshd
 done
@@ -313,7 +322,7 @@ if [ -z "$PORT" ]; then
 	exit 1
 fi
 same "sshd listens on 127.0.0.1:$PORT and nowhere else" \
-	"$(ss -Hltnp 2>&1 | grep "pid=$(pgrep -P "$sshd_pid" -x sshd)," | awk '{ print $4 }')" "127.0.0.1:$PORT"
+	"$(ss -Hltnp 2>&1 | grep "pid=$(sshd_child)," | awk '{ print $4 }')" "127.0.0.1:$PORT"
 echo "[127.0.0.1]:$PORT $(cut -d' ' -f1,2 "$S/ssh/host_key.pub")" >"$S/known_hosts"
 # The client: no user configuration, no agent, the host key pinned, one
 # password prompt per attempt, and a time limit on everything.
