@@ -66,6 +66,7 @@ struct roster_db {
 	struct tdb_context *tdb;
 	int lock_fd;
 	bool in_txn;   /* a tdb transaction is open */
+	bool committing; /* in tdb_transaction_commit() (store_commit_tdb) */
 	bool locked;   /* we hold the writers' flock */
 	bool all_shards; /* write every view shard at commit (a new database) */
 	bool hold_lock;  /* keep the writers' flock across transactions */

@@ -266,20 +266,60 @@ static int check_accounts_file(struct roster_db *db, const char *path, int fd)
 	return 0;
 }
 
+/* Finishes tdb's crash recovery.  A commit writes a recovery record (the
+ * old bytes of every block it will overwrite, and the file's old length),
+ * arms it, grows the file if the transaction needs more room, writes the
+ * new blocks, syncs, and disarms it.  Whoever next opens or locks the file
+ * after a commit died armed runs tdb_transaction_recover(), which writes
+ * the old bytes back - but libtdb 1.4.8 (and the upstream source, as far
+ * as we read it) never shrinks the file to the old length.  The grown
+ * tail keeps what the dead commit wrote there: records that no hash chain
+ * and no free list lead to, which tdb_check() reports as "Corrupt
+ * database" for ever after (nothing else reads them; the space is lost).
+ *
+ * tdb reports the recovery through the log function, as its last step,
+ * with that old length, and with the locks still held that keep every
+ * other writer off the file (the open lock, which a commit takes; at a
+ * lock, also the all-record lock): the tail is cut off there.  tdb
+ * re-reads the file's length before it grows the file, starts a
+ * transaction or checks it, so a handle whose mapping is still longer is
+ * fine: nothing points into the tail.  Not in our own commit, which runs
+ * the recovery itself when a write fails and then disarms the record,
+ * which may lie in that tail: there the tail stays, as without us. */
+static void finish_recovery(struct tdb_context *tdb, unsigned old_len)
+{
+	struct stat st;
+	int fd = tdb_fd(tdb);
+
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || old_len == 0 ||
+	    st.st_size <= (off_t)old_len)
+		return;
+	if (ftruncate(fd, (off_t)old_len) == 0)
+		fsync(fd);
+	/* On failure the tail stays, as without us: db check reports it. */
+}
+
 static void tdb_log(struct tdb_context *tdb, enum tdb_debug_level level, const char *fmt, ...)
 {
+	static const char recovered[] = "tdb_transaction_recover: recovered %u byte database";
+	struct roster_db *db = tdb_get_logging_private(tdb);
+	va_list ap;
+
 	/* A library prints nothing; tdb's reasons reach the admin through
 	 * tdb_errorstr() in our own messages. */
-	(void)tdb;
 	(void)level;
-	(void)fmt;
+	if (!db || db->committing || strncmp(fmt, recovered, sizeof(recovered) - 1) != 0)
+		return;
+	va_start(ap, fmt);
+	finish_recovery(tdb, va_arg(ap, unsigned));
+	va_end(ap);
 }
 
 int roster_db_open(const struct roster_config *cfg, int flags, struct roster_db **out)
 {
 	struct roster_db *db = calloc(1, sizeof(*db));
 	bool create = flags & ROSTER_OPEN_CREATE;
-	struct tdb_logging_context log = { tdb_log, NULL };
+	struct tdb_logging_context log = { tdb_log, db };
 	char path[4096], vdir[4096];
 	struct stat st;
 	int r, oflags = O_RDWR | O_CLOEXEC | O_NOFOLLOW;
@@ -521,12 +561,13 @@ static int commit_error(struct roster_db *db)
  * login writes, which have no view to update. */
 int store_commit_tdb(struct roster_db *db)
 {
+	int r;
+
 	errno = 0;
-	if (tdb_transaction_commit(db->tdb) != 0) {
-		/* tdb cancels the transaction itself when commit fails. */
-		db->in_txn = false;
-		return commit_error(db);
-	}
+	db->committing = true; /* see finish_recovery() */
+	r = tdb_transaction_commit(db->tdb);
+	db->committing = false;
+	/* tdb cancels the transaction itself when commit fails. */
 	db->in_txn = false;
-	return 0;
+	return r != 0 ? commit_error(db) : 0;
 }
