@@ -20,11 +20,14 @@
 # functions - start_W (writes until killed), write_W (one whole write, the
 # "next write" that repairs the view) and verify_W (its invariants, from
 # $USERS and $ROLES) - named in WORKLOADS.  CRASH_TRIALS=N changes the
-# number of kills.
+# number of kills, CRASH_WORKLOADS="cli" (say) runs only some workloads.
+# When db check finds more than a stale view, the database directory as
+# the kill left it is copied to /tmp/crash-damaged-<trial>.XXXXXX first,
+# and the comment says where.
 . "$(dirname "$0")/lib.sh"
 
 TRIALS=${CRASH_TRIALS:-100}
-WORKLOADS="bulk cli"
+WORKLOADS=${CRASH_WORKLOADS:-bulk cli}
 BULK=$PWD/tests/cli/bulk
 SEEDS=$(printf 's%s ' $(seq 0 39))
 for f in "$BULK" tests/nss/getent_via_glibc nss_module/libnss_roster.so.2; do
@@ -135,7 +138,9 @@ for i in $(seq 1 "$TRIALS"); do
 	kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid"
 	wait "$pid" 2>/dev/null
 
-	# What the kill left, before anything repairs it.
+	# What the kill left, before anything repairs it (db check itself
+	# runs tdb's recovery: keep a copy of the files as they were).
+	rm -rf "$T/db.killed" && cp -a "$T/db" "$T/db.killed"
 	json=$("$ROSTER" --json db check 2>"$T/check.err")
 	rc=$?
 	tmps=$(find "$T/db/view" -name '*.tmp' -newer "$T/trial.mark" | wc -l)
@@ -157,7 +162,10 @@ for i in $(seq 1 "$TRIALS"); do
 	phases[$w: $phase]=$((${phases[$w: $phase]:-0} + 1))
 	if [ "$rc" -ne 0 ] && ! stale_view_only "$json"; then
 		bad_check=$((bad_check + 1))
+		kept=$(mktemp -d "/tmp/crash-damaged-$i.XXXXXX")
+		cp -a "$T/db.killed" "$kept/as-killed" && cp -a "$T/db" "$kept/as-checked"
 		echo "# trial $i ($w, $phase): db check: $(jq -c .problems <<<"$json" | cut -c1-300) $(cat "$T/check.err")"
+		echo "#   the database as the kill left it: $kept/as-killed, after db check: $kept/as-checked"
 	fi
 	inc=$(users_incomplete)
 	if [ -n "$inc" ]; then
