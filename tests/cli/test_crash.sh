@@ -15,8 +15,9 @@
 # are whole or absent).
 #
 # Workloads: "bulk" (tests/cli/bulk: 10 adds, 40 edits and 40 role changes
-# per transaction, through libroster) and "cli" (role assign/revoke of 40
-# users in one command, user add, user edit).  A workload is three
+# per transaction, through libroster), "cli" (role assign/revoke of 40
+# users in one command, user add, user edit) and "import" (roster db import
+# of 60 users in batches of 20, round after round).  A workload is three
 # functions - start_W (writes until killed), write_W (one whole write, the
 # "next write" that repairs the view) and verify_W (its invariants, from
 # $USERS and $ROLES) - named in WORKLOADS.  CRASH_TRIALS=N changes the
@@ -27,13 +28,14 @@
 . "$(dirname "$0")/lib.sh"
 
 TRIALS=${CRASH_TRIALS:-100}
-WORKLOADS=${CRASH_WORKLOADS:-bulk cli}
+WORKLOADS=${CRASH_WORKLOADS:-bulk cli import}
+IMPORT_N=60 IMPORT_BATCH=20 # users in an import round, users in a batch
 BULK=$PWD/tests/cli/bulk
 SEEDS=$(printf 's%s ' $(seq 0 39))
 for f in "$BULK" tests/nss/getent_via_glibc nss_module/libnss_roster.so.2; do
 	[ -x "$f" ] || { notok "$f is built (make all $f)"; exit 1; }
 done
-export T ROSTER BULK SEEDS
+export T ROSTER BULK SEEDS IMPORT_N IMPORT_BATCH
 # A workload runs in a session of its own: nothing else would stop it if
 # this script were killed (by tests/run.sh's timeout, say).
 pid=
@@ -116,13 +118,68 @@ phase_cli() {
 	*) echo "between transactions" ;;
 	esac
 }
-export -f start_bulk start_cli cli_op
+# ---- workload: import ----
+# Round k imports m<k>-000 .. m<k>-059, all holding role imp, in batches of
+# 20: a kill leaves each round whole, absent, or its first 20 or 40.  (Small
+# rounds: every trial checks the whole database, so its size is the
+# test's running time.)
+import_round() {
+	local k=$1 f=$T/import.$1.json
+	awk -v k="$k" -v n="$IMPORT_N" 'BEGIN { for (i = 0; i < n; i++)
+		printf "{\"type\":\"user\",\"name\":\"m%d-%03d\",\"email\":\"m%d-%03d@example.org\",\"roles\":[\"imp\"]}\n", k, i, k, i }' >"$f"
+	echo "begin $k" >>"$T/import.out"
+	"$ROSTER" db import "$f" --batch "$IMPORT_BATCH" </dev/null >/dev/null 2>>"$T/import.err" || echo "failed: round $k" >>"$T/import.err"
+	echo "done $k" >>"$T/import.out"
+}
+start_import() {
+	local k
+	k=$(cat "$T/import.n")
+	while :; do
+		k=$((k + 1))
+		echo "$k" >"$T/import.n.tmp" && mv "$T/import.n.tmp" "$T/import.n"
+		import_round "$k"
+	done
+}
+write_import() {
+	local k
+	k=$(($(cat "$T/import.n") + 1))
+	echo "$k" >"$T/import.n"
+	import_round "$k"
+}
+# Every round is a prefix of whole batches (0, 20, 40 or 60 users, the
+# first ones), a round acknowledged is whole, and role imp lists exactly
+# the m users.
+verify_import() {
+	local rounds bad k imp musers
+	# "k n" for every round k that has n users, then the checks on them.
+	rounds=$(jq -r '[.[] | select(.name | test("^m[0-9]+-[0-9]+$")) | .name | capture("^m(?<k>[0-9]+)-(?<i>[0-9]+)$")
+		| {k: (.k | tonumber), i: (.i | tonumber)}] | group_by(.k)
+		| .[] | "\(.[0].k) \(length) \(map(.i) | max)"' <<<"$USERS")
+	bad=$(awk -v b="$IMPORT_BATCH" '$2 % b != 0 || $3 != $2 - 1 { printf "round %s: %s users, ", $1, $2 }' <<<"$rounds")
+	[ -z "$bad" ] || { echo "# import: rounds not whole batches: $bad"; return 1; }
+	for k in $(sed -n 's/^done //p' "$T/import.out"); do
+		grep -qx "$k $IMPORT_N $((IMPORT_N - 1))" <<<"$rounds" ||
+			{ echo "# import: round $k was acknowledged but is not whole"; return 1; }
+	done
+	imp=$(jq -r '.[] | select(.name == "imp") | (.members // []) | sort | join(" ")' <<<"$ROLES")
+	musers=$(jq -r '[.[] | select(.name | test("^m[0-9]+-")) | select(.roles == ["imp"]) | .name] | sort | join(" ")' <<<"$USERS")
+	[ "$imp" = "$musers" ] || { echo "# import: role imp and the m users holding it differ"; return 1; }
+}
+phase_import() {
+	case "$(tail -1 "$T/import.out")" in
+	begin*) echo "in an import, the view not stale" ;;
+	*) echo "between imports" ;;
+	esac
+}
+export -f start_bulk start_cli cli_op start_import import_round
 
 # ---- the trials ----
 "$BULK" "$ROSTER_CONFIG" 1 >"$T/bulk.out" 2>"$T/bulk.err" || { notok "bulk seeds the database"; exit 1; }
 roster role add gang >/dev/null && roster role add cli >/dev/null || { notok "roles for the cli workload"; exit 1; }
+roster role add imp >/dev/null || { notok "the role of the import workload"; exit 1; }
 echo 0 >"$T/cli.n"
-: >"$T/cli.out" >"$T/cli.err"
+echo 0 >"$T/import.n"
+: >"$T/cli.out" >"$T/cli.err" >"$T/import.out" >"$T/import.err"
 
 bad_check=0 bad_complete=0 bad_repair=0 bad_nss=0 bad_verify=0 stale=0 repaired=0 rewritten=0 deferred=0
 declare -A phases
@@ -208,16 +265,17 @@ end=$(date +%s)
 echo "# $TRIALS kills in $((end - start)) s; where they landed:"
 for p in "${!phases[@]}"; do echo "#   ${phases[$p]} $p"; done | sort -t' ' -k3
 echo "# stale views left: $stale; repaired by db check --repair: $repaired, by the next write: $rewritten, by the next trial's workload: $deferred"
-echo "# bulk rounds committed: $(grep -cE '^[0-9]+$' "$T/bulk.out"), users now: $(jq length <<<"$USERS")"
+echo "# bulk rounds committed: $(grep -cE '^[0-9]+$' "$T/bulk.out"), import rounds finished: $(grep -c '^done' "$T/import.out"), users now: $(jq length <<<"$USERS")"
 check "after each of $TRIALS kills db check passes or finds only a stale view ($bad_check failed)" [ "$bad_check" = 0 ]
 check "after each kill every user is complete ($bad_complete failed)" [ "$bad_complete" = 0 ]
 check "after the repair db check finds no problem ($bad_repair failed)" [ "$bad_repair" = 0 ]
 check "after the repair glibc shows exactly the accounts ($bad_nss failed)" [ "$bad_nss" = 0 ]
 check "every transaction is whole or absent ($bad_verify failed)" [ "$bad_verify" = 0 ]
 check "kills landed after the commit, before the stamp ($stale)" [ "$stale" -gt 0 ]
-check "the workloads failed only by being killed" [ -z "$(cat "$T/bulk.err" "$T/cli.err")" ]
-[ -s "$T/bulk.err" ] && head -3 "$T/bulk.err" | sed 's/^/# /'
-[ -s "$T/cli.err" ] && head -3 "$T/cli.err" | sed 's/^/# /'
+check "the workloads failed only by being killed" [ -z "$(cat "$T/bulk.err" "$T/cli.err" "$T/import.err")" ]
+for e in bulk cli import; do
+	[ -s "$T/$e.err" ] && head -3 "$T/$e.err" | sed 's/^/# /'
+done
 
 # The last trial may have left the repair to a next write: make it, then
 # everything agrees.
