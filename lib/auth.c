@@ -163,9 +163,14 @@ static void apply_fail(struct roster_user *u, const struct roster_config *cfg, i
 		u->fail_first = 0;
 		u->locked_until = 0;
 	}
-	/* Failures older than fail_interval no longer count. */
-	if (u->fail_count == 0 || now < u->fail_first ||
-	    (cfg->fail_interval && now - u->fail_first >= (int64_t)cfg->fail_interval)) {
+	/* Failures older than fail_interval no longer count.  A failure
+	 * stamped before the first of the window still counts: concurrent
+	 * logins take their time before hashing and commit in any order, so
+	 * an earlier stamp committed later is the normal case, not a reason
+	 * to forget the window (that lost failures under load).  A clock set
+	 * back only lengthens the window. */
+	if (u->fail_count == 0 ||
+	    (cfg->fail_interval && now > u->fail_first && now - u->fail_first >= (int64_t)cfg->fail_interval)) {
 		u->fail_count = 0;
 		u->fail_first = now;
 	}

@@ -157,6 +157,31 @@ static void window_and_lockout(void **state)
 	}
 }
 
+/* Concurrent logins stamp their failure before hashing and commit in any
+ * order: a failure stamped earlier than the window's first, committed
+ * after it, still counts (it used to restart the count: 8 threads' wrong
+ * passwords left 1). */
+static void out_of_order_failures(void **state)
+{
+	struct fx *fx = *state;
+	struct roster_auth_tally t;
+	struct roster_user *u;
+
+	set_lockout(fx, "[lockout]\ndeny = 3\nfail_interval = 60\nunlock_time = 2m\n");
+	add_user(fx, "alice", "alice@example.org", NULL, NULL);
+	assert_int_equal(fail_at(fx, "alice", T0 + 5).fail_count, 1);
+	assert_int_equal(fail_at(fx, "alice", T0 + 2).fail_count, 2);
+	t = fail_at(fx, "alice", T0);
+	assert_int_equal(t.fail_count, 3);
+	assert_true(t.locked_now);
+	u = load(fx, "alice");
+	assert_int_equal(u->fail_first, T0 + 5); /* the window is not moved back */
+	roster_user_free(u);
+	/* The window still ends fail_interval after its first failure. */
+	assert_int_equal(state_at(fx, "alice", T0 + 1), ROSTER_AUTH_LOCKED);
+	assert_int_equal(fail_at(fx, "alice", T0 + 5 + 60 + 120).fail_count, 1);
+}
+
 static void deny_zero_and_forever(void **state)
 {
 	struct fx *fx = *state;
@@ -375,6 +400,7 @@ int main(void)
 		cmocka_unit_test(states),
 		cmocka_unit_test_setup_teardown(lookup, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(window_and_lockout, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(out_of_order_failures, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(deny_zero_and_forever, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(unlock, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(last_login, fx_setup, fx_teardown),
