@@ -1,6 +1,6 @@
 #!/bin/bash
 # Runs every test program and script named on the command line and ends
-# with one line: "N passed, N failed".
+# with one line: "N passed, N failed" (after the five slowest, as comments).
 #  - cmocka programs: each "[       OK ]" / "[  FAILED  ]" test case counts.
 #  - shell scripts: each "ok - ..." / "not ok - ..." line counts (TAP-like).
 # A program that exits non-zero without reporting a failure counts as one.
@@ -13,7 +13,7 @@
 # failure of that test.  (UBSan's go to stderr still - gcc's runtime
 # ignores log_path beside ASan - and end the process with status 1.)
 set -u
-passed=0 failed=0
+passed=0 failed=0 times=
 log=$(mktemp)
 reports=
 trap 'rm -rf "$log" $reports' EXIT
@@ -27,6 +27,7 @@ fi
 
 for t in "$@"; do
 	echo "=== $t"
+	t0=$SECONDS
 	# No test may hang the run: each gets ten minutes at most.
 	case "$t" in
 	*.sh) timeout -k 10 600 bash "$t" >"$log" 2>&1 </dev/null ;;
@@ -56,7 +57,10 @@ for t in "$@"; do
 	fi
 	passed=$((passed + p))
 	failed=$((failed + f))
+	times+="$((SECONDS - t0)) $t"$'\n'
 done
 echo
+# Where the run's time went, for keeping CI inside its budget.
+sort -rn <<<"$times" | head -5 | awk 'NF { printf "# %4d s  %s\n", $1, $2 }'
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -119,8 +119,9 @@ stale_view_only() {
 		and (.problems | any(test("^the NSS view reflects generation")))' <<<"$1" >/dev/null
 }
 
-# users_incomplete: the live users that lack a field every user has.
+# users_incomplete [JSON]: the live users that lack a field every user
+# has, in JSON (a `user list --json` already taken) or in a new listing.
 users_incomplete() {
-	"$ROSTER" --json user list | jq -r '.[] |
+	{ [ $# -gt 0 ] && printf '%s\n' "$1" || "$ROSTER" --json user list; } | jq -r '.[] |
 		select([.name, .uid, .gid, .uuid, .email, .shell, .home, .status] | any(. == null)) | .name'
 }

@@ -17,7 +17,7 @@
 # Workloads: "bulk" (tests/cli/bulk: 10 adds, 40 edits and 40 role changes
 # per transaction, through libroster), "cli" (role assign/revoke of 40
 # users in one command, user add, user edit) and "import" (roster db import
-# of 60 users in batches of 20, round after round).  A workload is three
+# of 30 users in batches of 10, round after round).  A workload is three
 # functions - start_W (writes until killed), write_W (one whole write, the
 # "next write" that repairs the view) and verify_W (its invariants, from
 # $USERS and $ROLES) - named in WORKLOADS.  CRASH_TRIALS=N changes the
@@ -29,7 +29,7 @@
 
 TRIALS=${CRASH_TRIALS:-100}
 WORKLOADS=${CRASH_WORKLOADS:-bulk cli import}
-IMPORT_N=60 IMPORT_BATCH=20 # users in an import round, users in a batch
+IMPORT_N=30 IMPORT_BATCH=10 # users in an import round, users in a batch
 BULK=$PWD/tests/cli/bulk
 SEEDS=$(printf 's%s ' $(seq 0 39))
 for f in "$BULK" tests/nss/getent_via_glibc nss_module/libnss_roster.so.2; do
@@ -119,8 +119,8 @@ phase_cli() {
 	esac
 }
 # ---- workload: import ----
-# Round k imports m<k>-000 .. m<k>-059, all holding role imp, in batches of
-# 20: a kill leaves each round whole, absent, or its first 20 or 40.  (Small
+# Round k imports m<k>-000 .. m<k>-029, all holding role imp, in batches of
+# 10: a kill leaves each round whole, absent, or its first 10 or 20.  (Small
 # rounds: every trial checks the whole database, so its size is the
 # test's running time.)
 import_round() {
@@ -146,7 +146,7 @@ write_import() {
 	echo "$k" >"$T/import.n"
 	import_round "$k"
 }
-# Every round is a prefix of whole batches (0, 20, 40 or 60 users, the
+# Every round is a prefix of whole batches (0, 10, 20 or 30 users, the
 # first ones), a round acknowledged is whole, and role imp lists exactly
 # the m users.
 verify_import() {
@@ -224,7 +224,7 @@ for i in $(seq 1 "$TRIALS"); do
 		echo "# trial $i ($w, $phase): db check: $(jq -c .problems <<<"$json" | cut -c1-300) $(cat "$T/check.err")"
 		echo "#   the database as the kill left it: $kept/as-killed, after db check: $kept/as-checked"
 	fi
-	inc=$(users_incomplete)
+	inc=$(users_incomplete "$USERS")
 	if [ -n "$inc" ]; then
 		bad_complete=$((bad_complete + 1))
 		echo "# trial $i ($w): incomplete users: $inc"
