@@ -96,7 +96,6 @@ int touch_user(struct roster_db *db, const struct roster_user *u) MUST_CHECK;
 int touch_role(struct roster_db *db, const char *name, uint32_t gid) MUST_CHECK;
 int store_commit_tdb(struct roster_db *db) MUST_CHECK;
 void touched_seal(struct roster_db *db);
-bool touched_has(const struct roster_db *db, const void *key, size_t klen);
 int store_lock(struct roster_db *db) MUST_CHECK; /* the writers' flock */
 void store_unlock(struct roster_db *db);
 

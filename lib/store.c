@@ -188,19 +188,6 @@ void touched_seal(struct roster_db *db)
 	db->touched[o] = NULL;
 }
 
-/* After touched_seal(): is kind+body key among the touched keys? */
-bool touched_has(const struct roster_db *db, const void *key, size_t klen)
-{
-	char k[VIEW_KEY_MAX + 1];
-	const char *p = k;
-
-	if (klen > VIEW_KEY_MAX)
-		return false;
-	memcpy(k, key, klen);
-	k[klen] = '\0';
-	return db->ntouched && bsearch(&p, db->touched, db->ntouched, sizeof(char *), cmp_key);
-}
-
 static int touch_id(struct roster_db *db, char kind, uint32_t id)
 {
 	char num[16];
