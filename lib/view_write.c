@@ -19,10 +19,15 @@
 
 /* ---- computing entries ---- */
 
+/* The gid of each role a passwd entry lists.  A full rebuild loads every
+ * role at once (names sorted, found by bsearch); a commit loads only the
+ * roles its touched users hold, when first asked (db set: a database with
+ * 1,000 roles spent two thirds of a single add loading them all). */
 struct role_gids {
-	char **names; /* sorted */
+	char **names; /* NULL-terminated; sorted unless db is set */
 	uint32_t *gids;
 	size_t n;
+	struct roster_db *db; /* set: load on demand */
 };
 
 static void role_gids_free(struct role_gids *rg)
@@ -56,13 +61,42 @@ static int cmp_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int role_gid(const struct role_gids *rg, const char *name, uint32_t *gid)
+/* 0, -ENOENT for a role that is gone, or another error. */
+static int role_gid(struct role_gids *rg, const char *name, uint32_t *gid)
 {
-	char **p = bsearch(&name, rg->names, rg->n, sizeof(char *), cmp_name);
+	struct roster_role *ro = NULL;
+	char **names;
+	uint32_t *gids;
+	int r;
 
-	if (!p)
-		return -ENOENT;
-	*gid = rg->gids[p - rg->names];
+	if (!rg->db) {
+		char **p = bsearch(&name, rg->names, rg->n, sizeof(char *), cmp_name);
+
+		if (!p)
+			return -ENOENT;
+		*gid = rg->gids[p - rg->names];
+		return 0;
+	}
+	for (size_t i = 0; i < rg->n; i++)
+		if (strcmp(rg->names[i], name) == 0) {
+			*gid = rg->gids[i];
+			return 0;
+		}
+	r = role_load(rg->db, name, &ro);
+	if (r < 0)
+		return r;
+	*gid = ro->gid;
+	roster_role_free(ro);
+	names = realloc(rg->names, (rg->n + 2) * sizeof(*names));
+	if (names)
+		rg->names = names;
+	gids = realloc(rg->gids, (rg->n + 1) * sizeof(*gids));
+	if (gids)
+		rg->gids = gids;
+	if (!names || !gids || !(names[rg->n] = strdup(name)))
+		return -ENOMEM;
+	gids[rg->n++] = *gid;
+	names[rg->n] = NULL;
 	return 0;
 }
 
@@ -71,7 +105,7 @@ static void put_str(struct buf *b, const char *s)
 	buf_put(b, s ? s : "", s ? strlen(s) + 1 : 1);
 }
 
-static int pw_value(const struct roster_user *u, const struct role_gids *rg, struct buf *v)
+static int pw_value(const struct roster_user *u, struct role_gids *rg, struct buf *v)
 {
 	size_t n = roster_strv_len(u->roles);
 	uint32_t k = 0;
@@ -82,10 +116,13 @@ static int pw_value(const struct roster_user *u, const struct role_gids *rg, str
 	buf_u32(v, (uint32_t)n); /* patched below if a role has vanished */
 	for (size_t i = 0; i < n; i++) {
 		uint32_t g;
+		int r = role_gid(rg, u->roles[i], &g);
 
-		if (role_gid(rg, u->roles[i], &g) == 0) {
+		if (r == 0) {
 			buf_u32(v, g);
 			k++;
+		} else if (r != -ENOENT) {
+			return r;
 		}
 	}
 	if (!v->err && k != n)
@@ -147,7 +184,7 @@ static int role_entry(struct roster_db *db, const char *name, struct buf *v)
 	return r;
 }
 
-static int user_entry(struct roster_db *db, const char *name, const struct role_gids *rg, bool group,
+static int user_entry(struct roster_db *db, const char *name, struct role_gids *rg, bool group,
 		      uint32_t want_id, struct buf *v)
 {
 	struct roster_user *u = NULL;
@@ -163,7 +200,7 @@ static int user_entry(struct roster_db *db, const char *name, const struct role_
 }
 
 /* The value of view key kind+body, or -ENOENT when it has none. */
-static int entry_for(struct roster_db *db, const struct role_gids *rg, char kind, const char *body,
+static int entry_for(struct roster_db *db, struct role_gids *rg, char kind, const char *body,
 		     struct buf *v)
 {
 	char owner[KEY_MAX];
@@ -530,12 +567,12 @@ static int shard_keep_untouched(const struct key_ref *keys, size_t nkeys, const 
 
 int view_update_touched(struct roster_db *db, uint64_t gen)
 {
-	struct role_gids rg = { 0 };
+	struct role_gids rg = { .db = db };
 	bool dirty[VIEW_SHARDS] = { false }, rebuild = false;
 	uint8_t *tshard = NULL; /* the shard of each touched key */
 	struct key_ref *keys = NULL; /* the touched keys of one shard */
 	char *const *t;
-	int r = role_gids_load(db, &rg);
+	int r = 0;
 
 	touched_seal(db);
 	t = db->touched;
