@@ -88,8 +88,10 @@ static int role_gid(struct role_gids *rg, const char *name, uint32_t *gid)
 	*gid = ro->gid;
 	roster_role_free(ro);
 	names = realloc(rg->names, (rg->n + 2) * sizeof(*names));
-	if (names)
+	if (names) {
 		rg->names = names;
+		names[rg->n] = NULL; /* roster_strv_free() stops here if we fail below */
+	}
 	gids = realloc(rg->gids, (rg->n + 1) * sizeof(*gids));
 	if (gids)
 		rg->gids = gids;
@@ -537,14 +539,14 @@ static int shard_keep_untouched(const struct key_ref *keys, size_t nkeys, const 
 		return -ENOMEM;
 	for (run = p; p < end; seen++) {
 		uint32_t klen, vlen;
-		size_t len;
+		uint64_t len; /* no wrap where size_t is 32 bits */
 
 		if (end - p < 8)
 			return -EBADMSG;
 		memcpy(&klen, p, 4);
 		memcpy(&vlen, p + 4, 4);
-		len = ((size_t)8 + klen + vlen + 3) & ~(size_t)3;
-		if (klen < 2 || len > (size_t)(end - p))
+		len = ((uint64_t)8 + klen + vlen + 3) & ~(uint64_t)3;
+		if (klen < 2 || len > (uint64_t)(end - p))
 			return -EBADMSG;
 		if (key_in(keys, nkeys, p + 8, klen)) {
 			if (p > run && s->nkept > nkeys)
@@ -609,8 +611,11 @@ int view_update_touched(struct roster_db *db, uint64_t gen)
 			s.n = 0;
 			/* The old shard is gone or damaged: what it held can
 			 * only come from the accounts, so rebuild the whole
-			 * view. */
-			if (!(rr == -ENOENT && db->all_shards))
+			 * view.  Out of memory is not damage: the commit is
+			 * cancelled. */
+			if (rr == -ENOMEM)
+				r = rr;
+			else if (!(rr == -ENOENT && db->all_shards))
 				rebuild = true;
 		}
 		for (size_t i = 0; r == 0 && i < db->ntouched; i++) {
