@@ -170,7 +170,7 @@ static void apply_fail(struct roster_user *u, const struct roster_config *cfg, i
 	 * to forget the window (that lost failures under load).  A clock set
 	 * back only lengthens the window. */
 	if (u->fail_count == 0 ||
-	    (cfg->fail_interval && now > u->fail_first && now - u->fail_first >= (int64_t)cfg->fail_interval)) {
+	    (cfg->fail_interval && now - u->fail_first >= (int64_t)cfg->fail_interval)) {
 		u->fail_count = 0;
 		u->fail_first = now;
 	}

@@ -19,15 +19,10 @@
 
 /* ---- computing entries ---- */
 
-/* The gid of each role a passwd entry lists.  A full rebuild loads every
- * role at once (names sorted, found by bsearch); a commit loads only the
- * roles its touched users hold, when first asked (db set: a database with
- * 1,000 roles spent two thirds of a single add loading them all). */
 struct role_gids {
-	char **names; /* NULL-terminated; sorted unless db is set */
+	char **names; /* sorted */
 	uint32_t *gids;
 	size_t n;
-	struct roster_db *db; /* set: load on demand */
 };
 
 static void role_gids_free(struct role_gids *rg)
@@ -61,44 +56,13 @@ static int cmp_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* 0, -ENOENT for a role that is gone, or another error. */
-static int role_gid(struct role_gids *rg, const char *name, uint32_t *gid)
+static int role_gid(const struct role_gids *rg, const char *name, uint32_t *gid)
 {
-	struct roster_role *ro = NULL;
-	char **names;
-	uint32_t *gids;
-	int r;
+	char **p = bsearch(&name, rg->names, rg->n, sizeof(char *), cmp_name);
 
-	if (!rg->db) {
-		char **p = bsearch(&name, rg->names, rg->n, sizeof(char *), cmp_name);
-
-		if (!p)
-			return -ENOENT;
-		*gid = rg->gids[p - rg->names];
-		return 0;
-	}
-	for (size_t i = 0; i < rg->n; i++)
-		if (strcmp(rg->names[i], name) == 0) {
-			*gid = rg->gids[i];
-			return 0;
-		}
-	r = role_load(rg->db, name, &ro);
-	if (r < 0)
-		return r;
-	*gid = ro->gid;
-	roster_role_free(ro);
-	names = realloc(rg->names, (rg->n + 2) * sizeof(*names));
-	if (names) {
-		rg->names = names;
-		names[rg->n] = NULL; /* roster_strv_free() stops here if we fail below */
-	}
-	gids = realloc(rg->gids, (rg->n + 1) * sizeof(*gids));
-	if (gids)
-		rg->gids = gids;
-	if (!names || !gids || !(names[rg->n] = strdup(name)))
-		return -ENOMEM;
-	gids[rg->n++] = *gid;
-	names[rg->n] = NULL;
+	if (!p)
+		return -ENOENT;
+	*gid = rg->gids[p - rg->names];
 	return 0;
 }
 
@@ -107,7 +71,7 @@ static void put_str(struct buf *b, const char *s)
 	buf_put(b, s ? s : "", s ? strlen(s) + 1 : 1);
 }
 
-static int pw_value(const struct roster_user *u, struct role_gids *rg, struct buf *v)
+static int pw_value(const struct roster_user *u, const struct role_gids *rg, struct buf *v)
 {
 	size_t n = roster_strv_len(u->roles);
 	uint32_t k = 0;
@@ -118,13 +82,10 @@ static int pw_value(const struct roster_user *u, struct role_gids *rg, struct bu
 	buf_u32(v, (uint32_t)n); /* patched below if a role has vanished */
 	for (size_t i = 0; i < n; i++) {
 		uint32_t g;
-		int r = role_gid(rg, u->roles[i], &g);
 
-		if (r == 0) {
+		if (role_gid(rg, u->roles[i], &g) == 0) {
 			buf_u32(v, g);
 			k++;
-		} else if (r != -ENOENT) {
-			return r;
 		}
 	}
 	if (!v->err && k != n)
@@ -186,7 +147,7 @@ static int role_entry(struct roster_db *db, const char *name, struct buf *v)
 	return r;
 }
 
-static int user_entry(struct roster_db *db, const char *name, struct role_gids *rg, bool group,
+static int user_entry(struct roster_db *db, const char *name, const struct role_gids *rg, bool group,
 		      uint32_t want_id, struct buf *v)
 {
 	struct roster_user *u = NULL;
@@ -202,7 +163,7 @@ static int user_entry(struct roster_db *db, const char *name, struct role_gids *
 }
 
 /* The value of view key kind+body, or -ENOENT when it has none. */
-static int entry_for(struct roster_db *db, struct role_gids *rg, char kind, const char *body,
+static int entry_for(struct roster_db *db, const struct role_gids *rg, char kind, const char *body,
 		     struct buf *v)
 {
 	char owner[KEY_MAX];
@@ -489,12 +450,6 @@ static unsigned shard_of_key(const char *key, size_t klen)
 
 /* ---- the incremental update at commit ---- */
 
-/* Keeps in s the records of the old shard m that no touched key names, in
- * file order, as runs inside m (which must stay mapped until s is written):
- * nothing is copied.  A shard holds about 4 entries per 1,000 users, and
- * walking it by slot, copying record by record, was most of a single add's
- * time at a million users.  -EBADMSG when the records do not tile the rest
- * of the file as its header says. */
 struct key_ref {
 	const char *p;
 	uint32_t len;
@@ -523,13 +478,33 @@ static bool key_in(const struct key_ref *keys, size_t n, const unsigned char *k,
 	return false;
 }
 
-/* keys: the touched keys of this shard. */
+/* Appends to s.kept the run [from, to) of an old shard's records, unless
+ * empty.  s.kept holds nkeys + 1 runs: a touched key ends a run, and one
+ * seen twice means a shard we did not write. */
+static int keep_run(struct shard *s, size_t nkeys, const unsigned char *from, const unsigned char *to)
+{
+	if (to == from)
+		return 0;
+	if (s->nkept > nkeys)
+		return -EBADMSG;
+	s->kept[s->nkept++] = (struct seg){ from, (size_t)(to - from) };
+	return 0;
+}
+
+/* Keeps in s the records of the old shard m that none of its touched keys
+ * names, in file order, as runs inside m (which must stay mapped until s is
+ * written): nothing is copied.  A shard holds about 4 entries per 1,000
+ * users, and walking it by slot, copying record by record, was most of a
+ * single add's time at a million users.  On failure s is as it was:
+ * -EBADMSG when the records do not tile the rest of the file as its header
+ * says. */
 static int shard_keep_untouched(const struct key_ref *keys, size_t nkeys, const struct view_map *m,
 				struct shard *s)
 {
 	struct view_header h;
 	const unsigned char *p, *end, *run;
 	uint32_t seen = 0, kept = 0;
+	int r = 0;
 
 	memcpy(&h, m->base, sizeof(h));
 	p = m->base + sizeof(h) + ((size_t)h.nbuckets + 1) * 4 + (size_t)h.nentries * sizeof(struct view_slot);
@@ -537,44 +512,45 @@ static int shard_keep_untouched(const struct key_ref *keys, size_t nkeys, const 
 	s->kept = calloc(nkeys + 1, sizeof(*s->kept));
 	if (!s->kept)
 		return -ENOMEM;
-	for (run = p; p < end; seen++) {
+	for (run = p; r == 0 && p < end; seen++) {
 		uint32_t klen, vlen;
-		uint64_t len; /* no wrap where size_t is 32 bits */
+		uint64_t len = 0; /* 64 bits: no wrap where size_t is 32 */
 
-		if (end - p < 8)
-			return -EBADMSG;
-		memcpy(&klen, p, 4);
-		memcpy(&vlen, p + 4, 4);
-		len = ((uint64_t)8 + klen + vlen + 3) & ~(uint64_t)3;
-		if (klen < 2 || len > (uint64_t)(end - p))
-			return -EBADMSG;
+		if (end - p >= 8) {
+			memcpy(&klen, p, 4);
+			memcpy(&vlen, p + 4, 4);
+			len = ((uint64_t)8 + klen + vlen + 3) & ~(uint64_t)3;
+		}
+		if (len == 0 || klen < 2 || len > (uint64_t)(end - p)) {
+			r = -EBADMSG;
+			break;
+		}
 		if (key_in(keys, nkeys, p + 8, klen)) {
-			if (p > run && s->nkept > nkeys)
-				return -EBADMSG; /* a key twice: not a shard we wrote */
-			if (p > run)
-				s->kept[s->nkept++] = (struct seg){ run, (size_t)(p - run) };
+			r = keep_run(s, nkeys, run, p);
 			run = p + len;
 		} else {
 			kept++;
 		}
 		p += len;
 	}
-	if (p > run && s->nkept > nkeys)
-		return -EBADMSG;
-	if (p > run)
-		s->kept[s->nkept++] = (struct seg){ run, (size_t)(p - run) };
-	s->n += kept;
-	return seen == h.nentries ? 0 : -EBADMSG;
+	r = r ?: keep_run(s, nkeys, run, p);
+	if (r == 0 && seen != h.nentries)
+		r = -EBADMSG;
+	if (r < 0)
+		s->nkept = 0;
+	else
+		s->n += kept;
+	return r;
 }
 
 int view_update_touched(struct roster_db *db, uint64_t gen)
 {
-	struct role_gids rg = { .db = db };
+	struct role_gids rg = { 0 };
 	bool dirty[VIEW_SHARDS] = { false }, rebuild = false;
 	uint8_t *tshard = NULL; /* the shard of each touched key */
 	struct key_ref *keys = NULL; /* the touched keys of one shard */
 	char *const *t;
-	int r = 0;
+	int r = role_gids_load(db, &rg);
 
 	touched_seal(db);
 	t = db->touched;
@@ -606,18 +582,13 @@ int view_update_touched(struct roster_db *db, uint64_t gen)
 		mapped = rr == 0;
 		if (mapped)
 			rr = shard_keep_untouched(keys, nkeys, &m, &s);
-		if (rr < 0) {
-			s.nkept = 0;
-			s.n = 0;
-			/* The old shard is gone or damaged: what it held can
-			 * only come from the accounts, so rebuild the whole
-			 * view.  Out of memory is not damage: the commit is
-			 * cancelled. */
-			if (rr == -ENOMEM)
-				r = rr;
-			else if (!(rr == -ENOENT && db->all_shards))
-				rebuild = true;
-		}
+		/* The old shard is gone or damaged: what it held can only
+		 * come from the accounts, so rebuild the whole view.  Out of
+		 * memory is not damage: the commit is cancelled. */
+		if (rr == -ENOMEM)
+			r = rr;
+		else if (rr < 0 && !(rr == -ENOENT && db->all_shards))
+			rebuild = true;
 		for (size_t i = 0; r == 0 && i < db->ntouched; i++) {
 			struct buf v = { 0 };
 
