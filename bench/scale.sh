@@ -144,6 +144,19 @@ adds() {
 }
 imp_add=$(adds "$S/roster.conf")
 row "user add on the imported $N (ms, median of $ADDS)" "$imp_add" "" "" "" "<= 10"
+# user show lists direct reports and user delete detaches them: both read
+# the reports/ index (a walk over every user before DB_VERSION 2)
+timed() {
+	local i t0 t1
+	for i in $(seq 1 "$ADDS"); do
+		t0=$(now)
+		"$R" --config "$S/roster.conf" "$@" "$(printf 'i%07d' $((i * 7919 % N)))" </dev/null >/dev/null || exit 1
+		t1=$(now)
+		ms "$t0" "$t1"
+	done | median
+}
+row "user show on the imported $N (ms, median of $ADDS)" "$(timed user show)" "" "" "" ""
+row "user delete (in the $N-member role staff) (ms)" "$(timed user delete)" "" "" "" ""
 if [ -f "$BIG/roster.conf" ]; then
 	add_ms=$(adds "$BIG/roster.conf")
 	ua=

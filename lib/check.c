@@ -1,10 +1,11 @@
 /* check.c - roster db check: is accounts.tdb whole, are its indexes true,
  * is the history chain unbroken, and does the NSS view match it?
  *
- * Indexes are checked both ways: every user's uid, email, private group
- * and roles must be indexed, and every index entry (uid/, gid/ u:, email/,
- * members/, role/) must lead back to a record that agrees, so that a user
- * is either whole or absent, never half-made.
+ * Indexes are checked both ways: every user's uid, email, private group,
+ * roles, supervisor and invitation must be indexed, and every index entry
+ * (uid/, gid/ u:, email/, members/, role/, reports/, status/) must lead
+ * back to a record that agrees, so that a user is either whole or absent,
+ * never half-made.
  *
  * The check holds the writers' lock, so it sees one generation.  Repair
  * rebuilds what is derived (the view); it never invents account data.
@@ -26,6 +27,12 @@ struct check {
 	size_t nroles;
 	uint32_t *uids;
 	size_t nuids, cap;
+	/* "KEY\tUSER" pairs, KEY a list (reports/SUPERVISOR, status/invited):
+	 * from the user records, and from the lists themselves */
+	struct pairs {
+		char **v;
+		size_t n, cap;
+	} supervised, listed;
 	int r;
 };
 
@@ -89,6 +96,89 @@ static void members_free(struct check *c)
 	free(c->members);
 }
 
+static void pair_add(struct check *c, struct pairs *ps, const char *key, const char *user)
+{
+	if (ps->n == ps->cap) {
+		size_t cap = ps->cap ? ps->cap * 2 : 256;
+		char **v = realloc(ps->v, cap * sizeof(char *));
+
+		if (!v) {
+			c->r = -ENOMEM;
+			return;
+		}
+		ps->v = v;
+		ps->cap = cap;
+	}
+	if (asprintf(&ps->v[ps->n], "%s\t%s", key, user) < 0) {
+		c->r = -ENOMEM;
+		return;
+	}
+	ps->n++;
+}
+
+static void pairs_free(struct pairs *ps)
+{
+	for (size_t i = 0; i < ps->n; i++)
+		free(ps->v[i]);
+	free(ps->v);
+}
+
+/* What an entry of list key says of a user, and its negation: "reports to
+ * alice" / "does not report to alice", "is invited" / "is not invited". */
+static void list_rule(const char *key, int len, char *yes, char *no, size_t outlen)
+{
+	if (strncmp(key, "reports/", 8) == 0) {
+		snprintf(yes, outlen, "reports to %.*s", len - 8, key + 8);
+		snprintf(no, outlen, "does not report to %.*s", len - 8, key + 8);
+	} else if (strncmp(key, "status/", 7) == 0) {
+		snprintf(yes, outlen, "is %.*s", len - 7, key + 7);
+		snprintf(no, outlen, "is not %.*s", len - 7, key + 7);
+	} else {
+		snprintf(yes, outlen, "belongs in %.*s", len, key);
+		snprintf(no, outlen, "does not belong in %.*s", len, key);
+	}
+}
+
+/* Every user with a supervisor is in reports/SUPERVISOR, every invited
+ * user in status/invited, and every entry of those lists belongs there:
+ * the two sorted pair lists are equal. */
+static void check_lists(struct check *c)
+{
+	struct pairs *a = &c->supervised, *b = &c->listed;
+	size_t i = 0, j = 0, n = 0;
+	char yes[KEY_MAX + 32], no[KEY_MAX + 32];
+
+	if (a->n)
+		qsort(a->v, a->n, sizeof(char *), cmp_str);
+	if (b->n)
+		qsort(b->v, b->n, sizeof(char *), cmp_str);
+	for (size_t k = 0; k < b->n; k++) { /* duplicates out */
+		const char *pair = b->v[k];
+		int len = (int)strcspn(pair, "\t");
+
+		if (n == 0 || strcmp(b->v[n - 1], pair) != 0) {
+			b->v[n++] = b->v[k];
+			continue;
+		}
+		problem(c, "%.*s lists %s twice", len, pair, pair + len + 1);
+		free(b->v[k]);
+	}
+	b->n = n;
+	while (i < a->n || j < b->n) {
+		int d = i == a->n ? 1 : j == b->n ? -1 : strcmp(a->v[i], b->v[j]);
+		const char *pair = d < 0 ? a->v[i] : b->v[j];
+		int len = (int)strcspn(pair, "\t");
+
+		list_rule(pair, len, yes, no, sizeof(yes));
+		if (d < 0)
+			problem(c, "%s %s but is not in %.*s", pair + len + 1, yes, len, pair);
+		else if (d > 0)
+			problem(c, "%.*s lists %s, who %s", len, pair, pair + len + 1, no);
+		i += d <= 0;
+		j += d >= 0;
+	}
+}
+
 static void check_user(struct check *c, const char *key_name, const struct roster_user *u)
 {
 	char key[KEY_MAX], owner[KEY_MAX];
@@ -131,7 +221,11 @@ static void check_user(struct check *c, const char *key_name, const struct roste
 		if (user_load(c->db, u->supervisor, &s) < 0 || s->status == ROSTER_DELETED)
 			problem(c, "%s: supervisor %s does not exist", u->name, u->supervisor);
 		roster_user_free(s);
+		key_reports(key, u->supervisor);
+		pair_add(c, &c->supervised, key, u->name);
 	}
+	if (u->status == ROSTER_INVITED)
+		pair_add(c, &c->supervised, KEY_INVITED, u->name);
 	for (char **p = u->roles; p && *p; p++) {
 		char *const *m = members_of(c, *p);
 
@@ -219,6 +313,14 @@ static int walk(struct tdb_context *tdb, TDB_DATA k, TDB_DATA d, void *priv)
 
 		if (!strv_contains(c->roles, role))
 			problem(c, "%s exists, but role %s is not in the role index", key, role);
+	} else if (has_prefix(key, "reports/") || has_prefix(key, "status/")) {
+		char **v = NULL;
+
+		if (codec_strv_decode(d.dptr, d.dsize, &v) < 0)
+			problem(c, "the list %s cannot be decoded", key);
+		for (char **p = v; p && *p; p++)
+			pair_add(c, &c->listed, key, *p);
+		roster_strv_free(v);
 	} else if (has_prefix(key, "user/")) {
 		r = codec_user_decode(d.dptr, d.dsize, &u);
 		if (r < 0)
@@ -309,6 +411,9 @@ int roster_db_check(struct roster_db *db, bool repair, roster_problem_fn fn, voi
 		if (c.uids[i] == c.uids[i - 1])
 			problem(&c, "uid %u is used by more than one user", (unsigned)c.uids[i]);
 	check_roles(&c);
+	/* A version 1 database has no lists yet: its first write adds them. */
+	if (version >= DB_VERSION_LISTS || c.listed.n)
+		check_lists(&c);
 	r = history_verify(db, fn, priv, &rep->events, &rep->problems);
 	if (r < 0)
 		goto out;
@@ -331,6 +436,8 @@ int roster_db_check(struct roster_db *db, bool repair, roster_problem_fn fn, voi
 			rep->repaired += view_problems;
 	}
 out:
+	pairs_free(&c.supervised);
+	pairs_free(&c.listed);
 	free(c.uids);
 	members_free(&c);
 	roster_strv_free(c.roles);

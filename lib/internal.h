@@ -61,6 +61,15 @@ int hashslot_take(const struct roster_config *cfg) MUST_CHECK;
 void hashslot_give(int fd);
 
 /* ---- the database handle (store.c) ---- */
+
+/* meta/version.  2 added the lists reports/USER (the users whose
+ * supervisor is USER) and status/invited; the first write transaction on
+ * a version 1 database builds them, and until then readers walk the users
+ * instead. */
+#define DB_VERSION 2
+#define DB_VERSION_LISTS 2
+#define KEY_INVITED "status/invited"
+
 struct roster_db {
 	const struct roster_config *cfg;
 	struct tdb_context *tdb;
@@ -87,6 +96,10 @@ int db_fetch(struct roster_db *db, const char *key, TDB_DATA *out) MUST_CHECK;
 int db_store(struct roster_db *db, const char *key, const void *p, size_t n) MUST_CHECK;
 int db_delete(struct roster_db *db, const char *key) MUST_CHECK;
 bool db_exists(struct roster_db *db, const char *key);
+/* A sorted list of names (members/ROLE, reports/USER); absent is empty,
+ * and storing an empty list deletes the key. */
+int db_get_list(struct roster_db *db, const char *key, char ***out) MUST_CHECK;
+int db_put_list(struct roster_db *db, const char *key, char *const *v) MUST_CHECK;
 int db_get_u64(struct roster_db *db, const char *key, uint64_t *v) MUST_CHECK;
 int db_put_u64(struct roster_db *db, const char *key, uint64_t v) MUST_CHECK;
 int db_require_txn(struct roster_db *db) MUST_CHECK;
@@ -104,6 +117,7 @@ void store_unlock(struct roster_db *db);
 void key_user(char out[KEY_MAX], const char *name);
 void key_role(char out[KEY_MAX], const char *name);
 void key_members(char out[KEY_MAX], const char *role);
+void key_reports(char out[KEY_MAX], const char *user);
 void key_uid(char out[KEY_MAX], uint32_t uid);
 void key_gid(char out[KEY_MAX], uint32_t gid);
 void key_email(char out[KEY_MAX], const char *email);
@@ -115,8 +129,8 @@ int api_remove_all(struct roster_db *db, struct roster_user *u) MUST_CHECK;
 int user_load(struct roster_db *db, const char *name, struct roster_user **out) MUST_CHECK;
 /* roster db import (transfer.c validated everything first): store u as it
  * is, ids, uuid and times included, with its uid/gid/email indexes, a
- * "user.import" event and its view keys; role membership is the caller's
- * (members_store once per role and batch). */
+ * "user.import" event and its view keys; role membership, reports/ and
+ * status/invited are the caller's (one store per list and batch). */
 int user_import(struct roster_db *db, const struct roster_user *u) MUST_CHECK;
 /* The same for a role; one that exists with the same gid is overwritten. */
 int role_import(struct roster_db *db, const struct roster_role *r) MUST_CHECK;
@@ -124,6 +138,11 @@ int user_store(struct roster_db *db, const struct roster_user *u) MUST_CHECK;
 int role_load(struct roster_db *db, const char *name, struct roster_role **out) MUST_CHECK;
 int members_load(struct roster_db *db, const char *role, char ***out) MUST_CHECK;
 int members_store(struct roster_db *db, const char *role, char *const *m) MUST_CHECK;
+/* reports/USER and status/invited (user.c): whether this database keeps
+ * them, and building them from the user records (the upgrade to
+ * DB_VERSION_LISTS). */
+bool lists_indexed(struct roster_db *db);
+int lists_build(struct roster_db *db) MUST_CHECK;
 /* Allocates the next never-used id in the configured range, free in the
  * system files both as a uid and as a gid. */
 int ids_allocate(struct roster_db *db, uint32_t *id) MUST_CHECK;

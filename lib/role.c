@@ -46,37 +46,17 @@ static int role_store(struct roster_db *db, const struct roster_role *role)
 int members_load(struct roster_db *db, const char *role, char ***out)
 {
 	char key[KEY_MAX];
-	TDB_DATA d;
-	int r;
 
-	*out = NULL;
 	key_members(key, role);
-	r = db_fetch(db, key, &d);
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0)
-		return r;
-	r = codec_strv_decode(d.dptr, d.dsize, out);
-	free(d.dptr);
-	if (r < 0)
-		return db_fail(db, r, "the member list of role %s is damaged; run roster db check", role);
-	return 0;
+	return db_get_list(db, key, out);
 }
 
 int members_store(struct roster_db *db, const char *role, char *const *m)
 {
 	char key[KEY_MAX];
-	struct buf b = { 0 };
-	int r;
 
 	key_members(key, role);
-	if (!m || !m[0])
-		return db_delete(db, key);
-	r = codec_strv_encode(m, &b);
-	if (r == 0)
-		r = db_store(db, key, b.p, b.len);
-	buf_free(&b);
-	return r;
+	return db_put_list(db, key, m);
 }
 
 int roster_role_get(struct roster_db *db, const char *name, struct roster_role **out)

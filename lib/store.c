@@ -29,7 +29,6 @@
 
 #define ACCOUNTS "accounts.tdb"
 #define LOCKFILE "roster.lock"
-#define DB_VERSION 1
 
 int db_fail(struct roster_db *db, int r, const char *fmt, ...)
 {
@@ -96,6 +95,38 @@ bool db_exists(struct roster_db *db, const char *key)
 	return tdb_exists(db->tdb, tkey(key)) == 1;
 }
 
+int db_get_list(struct roster_db *db, const char *key, char ***out)
+{
+	TDB_DATA d;
+	int r;
+
+	*out = NULL;
+	r = db_fetch(db, key, &d);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	r = codec_strv_decode(d.dptr, d.dsize, out);
+	free(d.dptr);
+	if (r < 0)
+		return db_fail(db, r, "the list %s is damaged; run roster db check", key);
+	return 0;
+}
+
+int db_put_list(struct roster_db *db, const char *key, char *const *v)
+{
+	struct buf b = { 0 };
+	int r;
+
+	if (!v || !v[0])
+		return db_delete(db, key);
+	r = codec_strv_encode(v, &b);
+	if (r == 0)
+		r = db_store(db, key, b.p, b.len);
+	buf_free(&b);
+	return r;
+}
+
 int db_get_u64(struct roster_db *db, const char *key, uint64_t *v)
 {
 	TDB_DATA d;
@@ -124,6 +155,7 @@ int db_require_txn(struct roster_db *db)
 void key_user(char out[KEY_MAX], const char *name) { snprintf(out, KEY_MAX, "user/%s", name); }
 void key_role(char out[KEY_MAX], const char *name) { snprintf(out, KEY_MAX, "role/%s", name); }
 void key_members(char out[KEY_MAX], const char *role) { snprintf(out, KEY_MAX, "members/%s", role); }
+void key_reports(char out[KEY_MAX], const char *user) { snprintf(out, KEY_MAX, "reports/%s", user); }
 void key_uid(char out[KEY_MAX], uint32_t uid) { snprintf(out, KEY_MAX, "uid/%u", (unsigned)uid); }
 void key_gid(char out[KEY_MAX], uint32_t gid) { snprintf(out, KEY_MAX, "gid/%u", (unsigned)gid); }
 void key_api(char out[KEY_MAX], const char *user, const char *label)
@@ -440,6 +472,7 @@ static int initialize(struct roster_db *db)
 int roster_txn_begin(struct roster_db *db, const char *actor)
 {
 	uint64_t version, gen, stamp;
+	bool known;
 	int r;
 
 	if (db->in_txn)
@@ -452,7 +485,8 @@ int roster_txn_begin(struct roster_db *db, const char *actor)
 	if (r < 0)
 		return r;
 	/* A view left behind by a crash is rebuilt before anything else. */
-	if (db_get_u64(db, "meta/version", &version) == 0 && version > DB_VERSION) {
+	known = db_get_u64(db, "meta/version", &version) == 0;
+	if (known && version > DB_VERSION) {
 		r = db_fail(db, -EPROTONOSUPPORT, "the database has version %llu; this roster knows %d",
 			    (unsigned long long)version, DB_VERSION);
 		goto fail;
@@ -471,12 +505,13 @@ int roster_txn_begin(struct roster_db *db, const char *actor)
 	db->all_shards = false;
 	db->now = roster_now();
 	touched_clear(db);
-	if (!db_exists(db, "meta/version")) {
+	if (!db_exists(db, "meta/version"))
 		r = initialize(db);
-		if (r < 0) {
-			roster_txn_abort(db);
-			return r;
-		}
+	else if (known && version < DB_VERSION) /* the upgrade commits with the caller's change */
+		r = lists_build(db) ?: db_put_u64(db, "meta/version", DB_VERSION);
+	if (r < 0) {
+		roster_txn_abort(db);
+		return r;
 	}
 	return 0;
 fail:

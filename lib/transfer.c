@@ -1298,19 +1298,22 @@ static int check_all(struct check *c)
 
 /* ---- writing, in batches ---- */
 
-struct members {
-	struct map roles;  /* role name -> index in v */
+/* The names each batch adds to a list: members/ROLE, or the list that key
+ * names for an owner (reports/SUPERVISOR, status/invited). */
+struct lists {
+	struct map owners; /* role, supervisor, status -> index in v */
+	void (*key)(char out[KEY_MAX], const char *owner); /* NULL: members/ */
 	struct {
-		const char *role;
+		const char *owner;
 		char **names;
 		size_t n, cap;
 	} *v;
 	size_t n, cap;
 };
 
-static int members_note(struct members *m, const char *role, char *user)
+static int lists_note(struct lists *m, const char *owner, char *user)
 {
-	uint32_t i = map_get(&m->roles, SKEY(role));
+	uint32_t i = map_get(&m->owners, SKEY(owner));
 
 	if (i == MAP_NONE) {
 		if (m->n == m->cap) {
@@ -1324,8 +1327,8 @@ static int members_note(struct members *m, const char *role, char *user)
 		}
 		i = (uint32_t)m->n++;
 		memset(&m->v[i], 0, sizeof(m->v[i]));
-		m->v[i].role = role;
-		if (map_put(&m->roles, SKEY(role), i) < 0)
+		m->v[i].owner = owner;
+		if (map_put(&m->owners, SKEY(owner), i) < 0)
 			return -ENOMEM;
 	}
 	if (m->v[i].n == m->v[i].cap) {
@@ -1341,26 +1344,32 @@ static int members_note(struct members *m, const char *role, char *user)
 	return 0;
 }
 
-static void members_free(struct members *m);
+static void lists_free(struct lists *m);
 
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Merges each role's new members into its sorted list: one load and one
- * store per role and batch, not one per member. */
-static int members_flush(struct roster_db *db, struct members *m)
+/* Merges each list's new names into its sorted stored list: one load and
+ * one store per list and batch, not one per name. */
+static int lists_flush(struct roster_db *db, struct lists *m)
 {
 	int r = 0;
 
 	for (size_t i = 0; r == 0 && i < m->n; i++) {
 		struct roster_role *ro = NULL;
-		char **old = NULL, **merged;
+		char key[KEY_MAX], **old = NULL, **merged;
 		size_t nold, a = 0, b = 0, k = 0;
 
 		qsort(m->v[i].names, m->v[i].n, sizeof(char *), cmp_str);
-		r = role_load(db, m->v[i].role, &ro) ?: members_load(db, m->v[i].role, &old);
+		if (m->key)
+			m->key(key, m->v[i].owner);
+		else {
+			key_members(key, m->v[i].owner);
+			r = role_load(db, m->v[i].owner, &ro);
+		}
+		r = r ?: db_get_list(db, key, &old);
 		nold = roster_strv_len(old);
 		merged = r ? NULL : calloc(nold + m->v[i].n + 1, sizeof(char *));
 		if (r == 0 && !merged)
@@ -1373,22 +1382,23 @@ static int members_flush(struct roster_db *db, struct members *m)
 			b += d >= 0;
 		}
 		if (r == 0)
-			r = members_store(db, m->v[i].role, merged) ?: touch_role(db, ro->name, ro->gid);
+			r = db_put_list(db, key, merged) ?: (ro ? touch_role(db, ro->name, ro->gid) : 0);
 		free(merged);
 		roster_strv_free(old);
 		roster_role_free(ro);
 	}
-	members_free(m);
+	lists_free(m);
 	return r;
 }
 
-static void members_free(struct members *m)
+static void lists_free(struct lists *m)
 {
 	for (size_t i = 0; i < m->n; i++)
 		free(m->v[i].names);
 	free(m->v);
-	map_free(&m->roles);
-	memset(m, 0, sizeof(*m));
+	map_free(&m->owners);
+	m->v = NULL;
+	m->n = m->cap = 0;
 }
 
 static int fill_times(struct roster_db *db, const struct item *it, int64_t *created, char **created_by,
@@ -1417,7 +1427,18 @@ struct writer {
 	struct roster_import_report *rep;
 };
 
-static int write_user(struct writer *w, struct item *it, struct members *m)
+static void key_invited(char out[KEY_MAX], const char *owner)
+{
+	(void)owner;
+	snprintf(out, KEY_MAX, "%s", KEY_INVITED);
+}
+
+/* The lists a batch adds names to, flushed before its commit. */
+struct batch_lists {
+	struct lists members, reports, invited;
+};
+
+static int write_user(struct writer *w, struct item *it, struct batch_lists *b)
 {
 	struct roster_user *u = it->rec;
 	int r = fill_times(w->db, it, &u->created, &u->created_by, &u->updated, &u->updated_by);
@@ -1435,7 +1456,11 @@ static int write_user(struct writer *w, struct item *it, struct members *m)
 	}
 	r = r ?: user_import(w->db, u);
 	for (char **p = u->roles; r == 0 && p && *p; p++)
-		r = members_note(m, *p, u->name);
+		r = lists_note(&b->members, *p, u->name);
+	if (r == 0 && u->supervisor && u->status != ROSTER_DELETED)
+		r = lists_note(&b->reports, u->supervisor, u->name);
+	if (r == 0 && u->status == ROSTER_INVITED)
+		r = lists_note(&b->invited, "invited", u->name);
 	it->written = r == 0;
 	return r;
 }
@@ -1447,7 +1472,11 @@ static int write_batches(struct writer *w)
 	int r = 0;
 
 	while (r == 0 && (first || next < w->norder)) {
-		struct members m = { .roles.strings = true };
+		struct batch_lists b = {
+			.members = { .owners.strings = true },
+			.reports = { .owners.strings = true, .key = key_reports },
+			.invited = { .owners.strings = true, .key = key_invited },
+		};
 		unsigned users = 0, roles = 0;
 		bool wrote_meta = false;
 		size_t from = next;
@@ -1474,10 +1503,13 @@ static int write_batches(struct writer *w)
 			first = false;
 		}
 		for (; r == 0 && next < w->norder && users < w->batch; next++, users++)
-			r = write_user(w, &w->l->v[w->order[next]], &m);
-		r = r ?: members_flush(w->db, &m);
+			r = write_user(w, &w->l->v[w->order[next]], &b);
+		r = r ?: lists_flush(w->db, &b.members) ?: lists_flush(w->db, &b.reports) ?:
+			 lists_flush(w->db, &b.invited);
 		if (r < 0) {
-			members_free(&m);
+			lists_free(&b.members);
+			lists_free(&b.reports);
+			lists_free(&b.invited);
 			roster_txn_abort(w->db);
 			break;
 		}

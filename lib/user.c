@@ -1,9 +1,10 @@
 /* user.c - users: validation, add, update, lookup, listing, id allocation.
  *
  * Every write goes through user_write(), which diffs the old record against
- * the new one, keeps the uid/email/membership indexes in step, records the
- * history event and marks the view keys that must be rewritten.  There is
- * no other path that changes a user, so no change escapes history.
+ * the new one, keeps the indexes in step (uid, email, role members,
+ * reports, invitations), records the history event and marks the view keys
+ * that must be rewritten.  There is no other path that changes a user, so
+ * no change escapes history.
  */
 #include "internal.h"
 
@@ -289,19 +290,39 @@ static int index_email(struct roster_db *db, const char *email, const char *name
 	return db_store(db, key, name, strlen(name));
 }
 
+/* The lists that spare a walk over every user (DB_VERSION 2):
+ * reports/SUPERVISOR for "user show" and "user delete", status/invited for
+ * "invite list". */
+static int list_change(struct roster_db *db, const char *key, const char *user, bool add)
+{
+	char **v = NULL;
+	int r = db_get_list(db, key, &v);
+
+	if (r == 0)
+		r = add ? strv_add(&v, user) : (strv_remove(v, user), 0);
+	if (r == 0)
+		r = db_put_list(db, key, v);
+	roster_strv_free(v);
+	return r;
+}
+
 static int members_change(struct roster_db *db, const char *role, const char *user, bool add)
 {
 	struct roster_role *ro = NULL;
-	char **m = NULL;
-	int r = role_load(db, role, &ro) ?: members_load(db, role, &m);
+	char key[KEY_MAX];
+	int r = role_load(db, role, &ro);
 
-	if (r == 0)
-		r = add ? strv_add(&m, user) : (strv_remove(m, user), 0);
-	if (r == 0)
-		r = members_store(db, role, m) ?: touch_role(db, role, ro->gid);
-	roster_strv_free(m);
+	key_members(key, role);
+	r = r ?: list_change(db, key, user, add) ?: touch_role(db, role, ro->gid);
 	roster_role_free(ro);
 	return r;
+}
+
+bool lists_indexed(struct roster_db *db)
+{
+	uint64_t version;
+
+	return db_get_u64(db, "meta/version", &version) == 0 && version >= DB_VERSION_LISTS;
 }
 
 /* An admin who can log in: active, holding the admin role, not expired
@@ -392,6 +413,24 @@ static int user_write(struct roster_db *db, const struct roster_user *o, struct 
 	for (char **p = o ? o->roles : NULL; r == 0 && p && *p; p++)
 		if (!strv_contains(n->roles, *p))
 			r = members_change(db, *p, n->name, false);
+	if (r == 0 && (!o || !str_eq(o->supervisor, n->supervisor))) {
+		char key[KEY_MAX];
+
+		if (o && o->supervisor) {
+			key_reports(key, o->supervisor);
+			r = list_change(db, key, n->name, false);
+		}
+		if (r == 0 && n->supervisor) {
+			key_reports(key, n->supervisor);
+			r = list_change(db, key, n->name, true);
+		}
+	}
+	if (r == 0 && (!o || o->status != n->status)) {
+		if (o && o->status == ROSTER_INVITED)
+			r = list_change(db, KEY_INVITED, n->name, false);
+		if (r == 0 && n->status == ROSTER_INVITED)
+			r = list_change(db, KEY_INVITED, n->name, true);
+	}
 	if (r < 0)
 		return r;
 	diff_users(&c, o, n);
@@ -533,7 +572,8 @@ bool roster_id_used(struct roster_db *db, uint32_t id)
 	return db_exists(db, key);
 }
 
-/* Users whose supervisor is name. */
+/* Users whose supervisor is name: the reports/ index, or on a database
+ * that has none yet (version 1, not written since), a walk. */
 struct reports {
 	const char *name;
 	char **v;
@@ -650,10 +690,16 @@ int roster_user_foreach(struct roster_db *db, const struct roster_user_filter *f
 			void *priv)
 {
 	struct walk w = { db, f, fn, priv, 0 };
-	char **members = NULL;
+	char key[KEY_MAX], **names = NULL;
 	int r;
 
-	if (!f->role) {
+	if (f->role)
+		key_members(key, f->role);
+	else if (f->supervisor && lists_indexed(db))
+		key_reports(key, f->supervisor);
+	else if (f->status == ROSTER_INVITED && lists_indexed(db))
+		snprintf(key, sizeof(key), "%s", KEY_INVITED);
+	else {
 		/* Outside a transaction, one read lock for the whole walk
 		 * rather than one per hash chain. */
 		bool whole = !db->in_txn && tdb_lockall_read(db->tdb) == 0;
@@ -665,9 +711,9 @@ int roster_user_foreach(struct roster_db *db, const struct roster_user_filter *f
 			return db_fail(db, -EIO, "cannot read the database: %s", tdb_errorstr(db->tdb));
 		return w.r;
 	}
-	/* By role: the membership index, not a walk over every user. */
-	r = members_load(db, f->role, &members);
-	for (char **p = members; r == 0 && p && *p; p++) {
+	/* An index, not a walk over every user. */
+	r = db_get_list(db, key, &names);
+	for (char **p = names; r == 0 && p && *p; p++) {
 		struct roster_user *u = NULL;
 
 		r = user_load(db, *p, &u);
@@ -675,7 +721,97 @@ int roster_user_foreach(struct roster_db *db, const struct roster_user_filter *f
 			r = fn(u, priv);
 		roster_user_free(u);
 	}
-	roster_strv_free(members);
+	roster_strv_free(names);
+	return r;
+}
+
+/* The (list key, user) pairs of a walk, sorted into lists. */
+struct pair {
+	char *key, *user;
+};
+struct pairs {
+	struct pair *v;
+	size_t n, cap;
+	int r;
+};
+
+static void pair_add(struct pairs *ps, const char *key, const char *user)
+{
+	if (ps->r)
+		return;
+	if (ps->n == ps->cap) {
+		size_t cap = ps->cap ? ps->cap * 2 : 256;
+		struct pair *v = realloc(ps->v, cap * sizeof(*v));
+
+		if (!v) {
+			ps->r = -ENOMEM;
+			return;
+		}
+		ps->v = v;
+		ps->cap = cap;
+	}
+	ps->v[ps->n].key = strdup(key);
+	ps->v[ps->n].user = strdup(user);
+	if (!ps->v[ps->n].key || !ps->v[ps->n].user) {
+		free(ps->v[ps->n].key);
+		free(ps->v[ps->n].user);
+		ps->r = -ENOMEM;
+		return;
+	}
+	ps->n++;
+}
+
+static int collect_pairs(const struct roster_user *u, void *priv)
+{
+	struct pairs *ps = priv;
+	char key[KEY_MAX];
+
+	if (u->supervisor) {
+		key_reports(key, u->supervisor);
+		pair_add(ps, key, u->name);
+	}
+	if (u->status == ROSTER_INVITED)
+		pair_add(ps, KEY_INVITED, u->name);
+	return ps->r;
+}
+
+static int cmp_pair(const void *a, const void *b)
+{
+	const struct pair *x = a, *y = b;
+
+	return strcmp(x->key, y->key) ?: strcmp(x->user, y->user);
+}
+
+int lists_build(struct roster_db *db)
+{
+	struct roster_user_filter all = { NULL, NULL, -1 };
+	struct pairs ps = { 0 };
+	int r;
+
+	if ((r = db_require_txn(db)) < 0)
+		return r;
+	r = roster_user_foreach(db, &all, collect_pairs, &ps);
+	if (r == 0 && ps.n)
+		qsort(ps.v, ps.n, sizeof(*ps.v), cmp_pair);
+	for (size_t i = 0; r == 0 && i < ps.n;) {
+		size_t j = i, k = 0;
+		char **v = calloc(ps.n - i + 1, sizeof(char *));
+
+		if (!v) {
+			r = -ENOMEM;
+			break;
+		}
+		for (; j < ps.n && strcmp(ps.v[j].key, ps.v[i].key) == 0; j++)
+			v[k++] = ps.v[j].user;
+		r = db_put_list(db, ps.v[i].key, v);
+		free(v);
+		i = j;
+	}
+	for (size_t i = 0; i < ps.n; i++) {
+		free(ps.v[i].key);
+		free(ps.v[i].user);
+	}
+	free(ps.v);
 	return r;
 }
 

@@ -41,6 +41,10 @@ check "... the supervisor, roles and API label survive" bash -c \
 	"'$ROSTER' --config '$T/b.conf' --json user show bob | jq -e '.supervisor == \"alice\"' >/dev/null &&
 	 '$ROSTER' --config '$T/b.conf' --json role show dev | jq -e '.members | index(\"alice\")' >/dev/null &&
 	 '$ROSTER' --config '$T/b.conf' --json api list alice | jq -e '.[0].label == \"ci\"' >/dev/null"
+check "... and alice's direct reports are bob (the reports/ index the import wrote)" bash -c \
+	"'$ROSTER' --config '$T/b.conf' --json user show alice | jq -e '.reports == [\"bob\"]' >/dev/null"
+check "... and the pending invitation is listed (status/invited)" bash -c \
+	"'$ROSTER' --config '$T/b.conf' --json invite list | jq -e 'map(.name) == [\"new\"]' >/dev/null"
 check "... the imported users resolve through the view (same uid)" bash -c \
 	"[ \"\$('$ROSTER' --config '$T/b.conf' --json user show alice | jq .uid)\" = \"\$('$ROSTER' --json user show alice | jq .uid)\" ]"
 run 1 "a deleted user's name is still never reused after the import" "${B[@]}" user add gone --email g2@example.org
