@@ -9,6 +9,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -530,4 +531,118 @@ int codec_strv_decode(const void *p, size_t n, char ***out)
 	}
 	*out = v;
 	return 0;
+}
+
+/* ---- lists in place ----
+ * A member list of a big role is millions of bytes: adding one name must
+ * not cost a string per member.  These read the encoding as it is, but
+ * only the canonical one codec_strv_encode writes (every field tag 1, no
+ * NUL, strictly ascending): anything else is -EAGAIN, and the caller
+ * decodes, which normalizes. */
+
+/* Compares element a (alen bytes) with b as strcmp would. */
+static int elem_cmp(const unsigned char *a, size_t alen, const char *b, size_t blen)
+{
+	int d = memcmp(a, b, alen < blen ? alen : blen);
+
+	return d ? d : (alen > blen) - (alen < blen);
+}
+
+/* Checks the canonical form; sets *count. */
+static int strv_canonical(const unsigned char *p, size_t n, size_t *count)
+{
+	const unsigned char *end = p + n, *prev = NULL;
+	size_t prev_len = 0;
+
+	*count = 0;
+	if (n < 4 || p[0] != 'R' || p[1] != 'L' || p[2] == 0)
+		return -EBADMSG;
+	if (p[2] > REC_VERSION)
+		return -EPROTONOSUPPORT;
+	for (p += 4; p < end; p += 6 + (size_t)get_le(p + 2, 4)) {
+		size_t len;
+
+		if ((size_t)(end - p) < 6)
+			return -EBADMSG;
+		len = (size_t)get_le(p + 2, 4);
+		if (len > (size_t)(end - p) - 6)
+			return -EBADMSG;
+		if (get_le(p, 2) != 1 || memchr(p + 6, '\0', len) ||
+		    (prev && elem_cmp(prev, prev_len, (const char *)p + 6, len) >= 0))
+			return -EAGAIN;
+		prev = p + 6;
+		prev_len = len;
+		(*count)++;
+	}
+	return 0;
+}
+
+int codec_strv_each(const void *data, size_t n, size_t *count, strv_elem_fn fn, void *priv)
+{
+	const unsigned char *p = data, *end = p + n;
+	int r = strv_canonical(p, n, count);
+
+	for (p += 4; r == 0 && p < end; p += 6 + (size_t)get_le(p + 2, 4))
+		r = fn((const char *)p + 6, (size_t)get_le(p + 2, 4), priv);
+	return r;
+}
+
+int codec_strv_splice(const void *data, size_t n, const char *s, bool add, struct buf *out,
+		      bool *changed)
+{
+	const unsigned char *p = data, *end = p + n, *at;
+	size_t count, slen = strlen(s);
+	int r = strv_canonical(p, n, &count), d = 1;
+
+	*changed = false;
+	if (r < 0)
+		return r;
+	/* the first element not below s: where s is, or goes */
+	for (at = p + 4; at < end; at += 6 + (size_t)get_le(at + 2, 4))
+		if ((d = elem_cmp(at + 6, (size_t)get_le(at + 2, 4), s, slen)) >= 0)
+			break;
+	if ((d == 0) == add) { /* already there, or already absent */
+		buf_put(out, data, n);
+		return out->err ? out->err : (int)(count > INT_MAX ? INT_MAX : count);
+	}
+	*changed = true;
+	buf_put(out, data, (size_t)(at - p));
+	if (add) {
+		put_field(out, 1, s, slen);
+		buf_put(out, at, (size_t)(end - at));
+		count++;
+	} else {
+		const unsigned char *next = at + 6 + (size_t)get_le(at + 2, 4);
+
+		buf_put(out, next, (size_t)(end - next));
+		count--;
+	}
+	return out->err ? out->err : (int)(count > INT_MAX ? INT_MAX : count);
+}
+
+int codec_strv_merge(const void *data, size_t n, char *const *add, size_t nadd, struct buf *out)
+{
+	static const unsigned char empty[4] = { 'R', 'L', REC_VERSION, 0 };
+	const unsigned char *p = n ? data : empty, *end = p + (n ? n : sizeof(empty));
+	size_t count, i = 0;
+	int r = strv_canonical(p, (size_t)(end - p), &count);
+
+	if (r < 0)
+		return r;
+	for (size_t k = 1; k < nadd; k++)
+		if (strcmp(add[k - 1], add[k]) >= 0)
+			return -EINVAL;
+	buf_put(out, p, 4);
+	for (p += 4; p < end || i < nadd;) {
+		size_t len = p < end ? (size_t)get_le(p + 2, 4) : 0;
+		int d = p == end ? 1 : i == nadd ? -1 : elem_cmp(p + 6, len, add[i], strlen(add[i]));
+
+		if (d <= 0) { /* the stored element, as it is */
+			buf_put(out, p, 6 + len);
+			p += 6 + len;
+		} else
+			put_field(out, 1, add[i], strlen(add[i]));
+		i += d >= 0;
+	}
+	return out->err;
 }

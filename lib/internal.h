@@ -43,6 +43,18 @@ int codec_api_encode(const struct roster_api *a, struct buf *out) MUST_CHECK;
 int codec_api_decode(const void *p, size_t n, struct roster_api **out) MUST_CHECK;
 int codec_strv_encode(char *const *v, struct buf *out) MUST_CHECK;
 int codec_strv_decode(const void *p, size_t n, char ***out) MUST_CHECK;
+/* The same lists in place, for member lists of a million names (codec.c
+ * says which encodings qualify; -EAGAIN: decode instead).  _each calls fn
+ * with every element (not NUL-terminated) after setting *count; _splice
+ * writes to out the list with s added or removed, and returns how many
+ * elements that has. */
+typedef int (*strv_elem_fn)(const char *s, size_t len, void *priv);
+int codec_strv_each(const void *p, size_t n, size_t *count, strv_elem_fn fn, void *priv) MUST_CHECK;
+int codec_strv_splice(const void *p, size_t n, const char *s, bool add, struct buf *out,
+		      bool *changed) MUST_CHECK;
+/* _merge writes the list (p, n; n == 0: an empty list) with the nadd
+ * names of add, which must be strictly ascending, merged in. */
+int codec_strv_merge(const void *p, size_t n, char *const *add, size_t nadd, struct buf *out) MUST_CHECK;
 
 /* ---- the system's own files, read directly, never through NSS (sysdb.c) ---- */
 int sysdb_has_user(const struct roster_config *cfg, const char *name, uint32_t uid) MUST_CHECK;

@@ -1351,6 +1351,44 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Merges names (sorted, none of them stored yet) into the list at key. */
+static int merge_stored(struct roster_db *db, const char *key, char **names, size_t n)
+{
+	struct buf b = { 0 };
+	char **old = NULL, **merged;
+	size_t nold, i = 0, j = 0, k = 0;
+	TDB_DATA d = { 0 };
+	int r = db_fetch(db, key, &d);
+
+	if (r == -ENOENT)
+		r = 0;
+	/* In place: a role of a million members is not decoded per batch. */
+	r = r ?: codec_strv_merge(d.dptr, d.dsize, names, n, &b);
+	free(d.dptr);
+	if (r == 0)
+		r = db_store(db, key, b.p, b.len);
+	buf_free(&b);
+	if (r != -EAGAIN)
+		return r;
+	/* Not in the form this roster writes: decoding normalizes it. */
+	r = db_get_list(db, key, &old);
+	nold = roster_strv_len(old);
+	merged = r ? NULL : calloc(nold + n + 1, sizeof(char *));
+	if (r == 0 && !merged)
+		r = -ENOMEM;
+	while (r == 0 && (i < nold || j < n)) {
+		int c = i == nold ? 1 : j == n ? -1 : strcmp(old[i], names[j]);
+
+		merged[k++] = c <= 0 ? old[i] : names[j];
+		i += c <= 0;
+		j += c >= 0;
+	}
+	r = r ?: db_put_list(db, key, merged);
+	free(merged);
+	roster_strv_free(old);
+	return r;
+}
+
 /* Merges each list's new names into its sorted stored list: one load and
  * one store per list and batch, not one per name. */
 static int lists_flush(struct roster_db *db, struct lists *m)
@@ -1359,8 +1397,7 @@ static int lists_flush(struct roster_db *db, struct lists *m)
 
 	for (size_t i = 0; r == 0 && i < m->n; i++) {
 		struct roster_role *ro = NULL;
-		char key[KEY_MAX], **old = NULL, **merged;
-		size_t nold, a = 0, b = 0, k = 0;
+		char key[KEY_MAX];
 
 		qsort(m->v[i].names, m->v[i].n, sizeof(char *), cmp_str);
 		if (m->key)
@@ -1369,22 +1406,10 @@ static int lists_flush(struct roster_db *db, struct lists *m)
 			key_members(key, m->v[i].owner);
 			r = role_load(db, m->v[i].owner, &ro);
 		}
-		r = r ?: db_get_list(db, key, &old);
-		nold = roster_strv_len(old);
-		merged = r ? NULL : calloc(nold + m->v[i].n + 1, sizeof(char *));
-		if (r == 0 && !merged)
-			r = -ENOMEM;
-		while (r == 0 && (a < nold || b < m->v[i].n)) {
-			int d = a == nold ? 1 : b == m->v[i].n ? -1 : strcmp(old[a], m->v[i].names[b]);
-
-			merged[k++] = d <= 0 ? old[a] : m->v[i].names[b];
-			a += d <= 0;
-			b += d >= 0;
+		if (r == 0) {
+			r = merge_stored(db, key, m->v[i].names, m->v[i].n);
+			r = r ?: (ro ? touch_role(db, ro->name, ro->gid) : 0);
 		}
-		if (r == 0)
-			r = db_put_list(db, key, merged) ?: (ro ? touch_role(db, ro->name, ro->gid) : 0);
-		free(merged);
-		roster_strv_free(old);
 		roster_role_free(ro);
 	}
 	lists_free(m);

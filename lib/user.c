@@ -295,9 +295,27 @@ static int index_email(struct roster_db *db, const char *email, const char *name
  * "invite list". */
 static int list_change(struct roster_db *db, const char *key, const char *user, bool add)
 {
+	struct buf b = { 0 };
 	char **v = NULL;
-	int r = db_get_list(db, key, &v);
+	bool changed;
+	TDB_DATA d;
+	int r = db_fetch(db, key, &d);
 
+	if (r == -ENOENT)
+		return add ? db_put_list(db, key, (char *[]){ (char *)user, NULL }) : 0;
+	if (r < 0)
+		return r;
+	/* In place: a role of a million members is one memmove, not a
+	 * million strings. */
+	r = codec_strv_splice(d.dptr, d.dsize, user, add, &b, &changed);
+	free(d.dptr);
+	if (r >= 0 && changed)
+		r = r == 0 ? db_delete(db, key) : db_store(db, key, b.p, b.len);
+	buf_free(&b);
+	if (r != -EAGAIN)
+		return r < 0 ? r : 0;
+	/* Not in the form this roster writes: decoding normalizes it. */
+	r = db_get_list(db, key, &v);
 	if (r == 0)
 		r = add ? strv_add(&v, user) : (strv_remove(v, user), 0);
 	if (r == 0)

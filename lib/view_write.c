@@ -134,14 +134,51 @@ static int id_owner(struct roster_db *db, bool gid, uint32_t id, char *out, size
 	return r;
 }
 
+static int put_member(const char *s, size_t len, void *priv)
+{
+	struct buf *v = priv;
+
+	buf_put(v, s, len);
+	buf_put(v, "", 1);
+	return v->err;
+}
+
 static int role_entry(struct roster_db *db, const char *name, struct buf *v)
 {
 	struct roster_role *ro = NULL;
-	char **m = NULL;
-	int r = role_load(db, name, &ro) ?: members_load(db, name, &m);
+	char key[KEY_MAX], **m = NULL;
+	size_t n = 0, count;
+	TDB_DATA d = { 0 };
+	int r = role_load(db, name, &ro);
 
-	if (r == 0)
-		r = gr_value(ro->name, ro->gid, m, v);
+	if (r < 0)
+		return r;
+	key_members(key, name);
+	r = db_fetch(db, key, &d);
+	if (r == -ENOENT) /* no members */
+		r = gr_value(ro->name, ro->gid, NULL, v);
+	else if (r == 0) {
+		/* The members straight from the stored list: a role of a
+		 * million members is one pass, not a million strings. */
+		buf_u32(v, ro->gid);
+		n = v->len;
+		buf_u32(v, 0);
+		put_str(v, ro->name);
+		r = codec_strv_each(d.dptr, d.dsize, &count, put_member, v);
+		if (r == 0 && count > UINT32_MAX)
+			r = -E2BIG;
+		if (r == 0 && !v->err) {
+			uint32_t c = (uint32_t)count;
+
+			memcpy(v->p + n, &c, sizeof(c));
+		}
+		if (r == -EAGAIN) { /* not in the form we write: decode it */
+			v->len = n - sizeof(uint32_t);
+			r = members_load(db, name, &m) ?: gr_value(ro->name, ro->gid, m, v);
+		}
+		r = r ?: v->err;
+	}
+	free(d.dptr);
 	roster_strv_free(m);
 	roster_role_free(ro);
 	return r;

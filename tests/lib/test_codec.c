@@ -572,6 +572,142 @@ static void test_event_and_strv_skip_unknown_tags(void **state)
 	buf_free(&b);
 }
 
+/* ---- lists in place ---- */
+
+/* The canonical encoding of the names in "a,b,c" ("" for none). */
+static void encode_csv(const char *csv, struct buf *out)
+{
+	char copy[256], **v = NULL;
+
+	snprintf(copy, sizeof(copy), "%s", csv);
+	for (char *save = NULL, *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+		assert_int_equal(strv_add(&v, t), 0);
+	assert_int_equal(codec_strv_encode(v, out), 0);
+	roster_strv_free(v);
+}
+
+/* Splicing s into (or out of) list "from" gives exactly the bytes
+ * codec_strv_encode writes for "want". */
+static void splice_gives(const char *from, const char *s, bool add, const char *want, int count,
+			 bool changed)
+{
+	struct buf in = { 0 }, out = { 0 }, expect = { 0 };
+	bool ch = !changed;
+
+	encode_csv(from, &in);
+	encode_csv(want, &expect);
+	assert_int_equal(codec_strv_splice(in.p, in.len, s, add, &out, &ch), count);
+	assert_int_equal(ch, changed);
+	assert_int_equal(out.len, expect.len);
+	assert_memory_equal(out.p, expect.p, expect.len);
+	buf_free(&in);
+	buf_free(&out);
+	buf_free(&expect);
+}
+
+static void test_strv_splice(void **state)
+{
+	(void)state;
+	splice_gives("bob,dave", "carol", true, "bob,carol,dave", 3, true);
+	splice_gives("bob,dave", "alice", true, "alice,bob,dave", 3, true);
+	splice_gives("bob,dave", "erin", true, "bob,dave,erin", 3, true);
+	splice_gives("bob,dave", "bo", true, "bo,bob,dave", 3, true);   /* a prefix sorts first */
+	splice_gives("bob,dave", "bobby", true, "bob,bobby,dave", 3, true);
+	splice_gives("", "alice", true, "alice", 1, true);
+	splice_gives("bob,dave", "bob", true, "bob,dave", 2, false);    /* already there */
+	splice_gives("bob,dave", "bob", false, "dave", 1, true);
+	splice_gives("bob,dave", "dave", false, "bob", 1, true);
+	splice_gives("bob", "bob", false, "", 0, true);
+	splice_gives("bob,dave", "carol", false, "bob,dave", 2, false); /* already absent */
+	splice_gives("bob,dave", "bobb", false, "bob,dave", 2, false);
+}
+
+/* Merging a sorted batch gives the bytes codec_strv_encode writes for the
+ * union; an empty stored list is n == 0. */
+static void test_strv_merge(void **state)
+{
+	char *batch[] = { "alice", "bob", "dave", "zed" }, *unsorted[] = { "bob", "alice" };
+	struct buf in = { 0 }, out = { 0 }, expect = { 0 };
+
+	(void)state;
+	encode_csv("bo,bob,carol", &in);
+	encode_csv("alice,bo,bob,carol,dave,zed", &expect);
+	assert_int_equal(codec_strv_merge(in.p, in.len, batch, 4, &out), 0);
+	assert_int_equal(out.len, expect.len);
+	assert_memory_equal(out.p, expect.p, expect.len);
+	buf_free(&out);
+	buf_free(&expect);
+
+	encode_csv("alice,bob,dave,zed", &expect);
+	assert_int_equal(codec_strv_merge(NULL, 0, batch, 4, &out), 0);
+	assert_int_equal(out.len, expect.len);
+	assert_memory_equal(out.p, expect.p, expect.len);
+	buf_free(&out);
+	buf_free(&expect);
+
+	assert_int_equal(codec_strv_merge(in.p, in.len, unsorted, 2, &out), -EINVAL);
+	buf_free(&out);
+	buf_free(&in);
+	rec_header(&in, 'L', 1);
+	tlv_str(&in, 1, "bob");
+	tlv_str(&in, 1, "alice");
+	assert_int_equal(codec_strv_merge(in.p, in.len, batch, 4, &out), -EAGAIN);
+	buf_free(&out);
+	buf_free(&in);
+}
+
+static int collect_elem(const char *s, size_t len, void *priv)
+{
+	char *text = priv;
+
+	snprintf(text + strlen(text), 256 - strlen(text), "%.*s;", (int)len, s);
+	return 0;
+}
+
+/* Only the canonical encoding is read in place; anything else is -EAGAIN
+ * (the caller decodes it) or, damaged, -EBADMSG. */
+static void test_strv_in_place_needs_canonical(void **state)
+{
+	static const char *const lists[][3] = {
+		{ "bob", "alice", NULL },  /* unsorted */
+		{ "bob", "bob", NULL },    /* a duplicate */
+	};
+	struct buf b = { 0 }, out = { 0 };
+	char text[256] = "";
+	size_t count;
+	bool changed;
+
+	(void)state;
+	encode_csv("alice,bob,carol", &b);
+	assert_int_equal(codec_strv_each(b.p, b.len, &count, collect_elem, text), 0);
+	assert_int_equal(count, 3);
+	assert_string_equal(text, "alice;bob;carol;");
+	buf_free(&b);
+
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		rec_header(&b, 'L', 1);
+		for (size_t j = 0; lists[i][j]; j++)
+			tlv_str(&b, 1, lists[i][j]);
+		assert_int_equal(codec_strv_splice(b.p, b.len, "x", true, &out, &changed), -EAGAIN);
+		assert_int_equal(codec_strv_each(b.p, b.len, &count, collect_elem, text), -EAGAIN);
+		buf_free(&b);
+		buf_free(&out);
+	}
+	rec_header(&b, 'L', 1);
+	tlv_str(&b, 1, "alice");
+	append_unknown(&b); /* a newer roster's field */
+	assert_int_equal(codec_strv_splice(b.p, b.len, "x", true, &out, &changed), -EAGAIN);
+	buf_free(&out);
+	buf_free(&b);
+	encode_csv("alice,bob", &b);
+	b.len -= 2; /* cut into the last field */
+	assert_int_equal(codec_strv_splice(b.p, b.len, "x", true, &out, &changed), -EBADMSG);
+	buf_free(&out);
+	b.p[1] = 'U'; /* not a list */
+	assert_int_equal(codec_strv_each(b.p, b.len, &count, collect_elem, text), -EBADMSG);
+	buf_free(&b);
+}
+
 /* ---- versions and types ---- */
 
 struct sample {
@@ -967,6 +1103,9 @@ int main(void)
 		cmocka_unit_test(test_event_round_trip),
 		cmocka_unit_test(test_strv_round_trip),
 		cmocka_unit_test(test_strv_decode_sorts_and_dedups),
+		cmocka_unit_test(test_strv_splice),
+		cmocka_unit_test(test_strv_merge),
+		cmocka_unit_test(test_strv_in_place_needs_canonical),
 		cmocka_unit_test(test_user_unknown_tags_preserved),
 		cmocka_unit_test(test_user_unknown_tag_between_known_fields),
 		cmocka_unit_test(test_role_unknown_tags_preserved),

@@ -226,6 +226,67 @@ static void test_role_group_lists_members(void **state)
 	entry_close(&e);
 }
 
+static int count_elem(const char *s, size_t len, void *priv)
+{
+	(void)s;
+	(void)len;
+	(*(unsigned *)priv)++;
+	return 0;
+}
+
+/* A member list stored in a form this roster does not write (unsorted, a
+ * duplicate: an older or a hand-edited database) is decoded instead of
+ * read in place, so the group still comes out sorted and whole, and the
+ * next change stores it in the canonical form. */
+static void test_role_members_not_canonical(void **state)
+{
+	struct fx *fx = *state;
+	static const char *const stored[] = { "carol", "alice", "carol" };
+	unsigned char rec[64] = { 'R', 'L', 1, 0 };
+	size_t n = 4;
+	TDB_DATA k = { (unsigned char *)"members/devs", 12 }, d;
+	struct view_gr gr;
+	struct entry e;
+	size_t count;
+	unsigned seen = 0;
+
+	add_role(fx, "devs", NULL);
+	add_user(fx, "alice", "alice@example.org", NULL, NULL);
+	add_user(fx, "bob", "bob@example.org", NULL, NULL);
+	add_user(fx, "carol", "carol@example.org", NULL, NULL);
+	assign(fx, "devs", "alice");
+	assign(fx, "devs", "carol");
+	for (size_t i = 0; i < 3; i++) {
+		uint32_t len = (uint32_t)strlen(stored[i]);
+
+		rec[n] = 1, rec[n + 1] = 0;
+		for (int b = 0; b < 4; b++)
+			rec[n + 2 + b] = (unsigned char)(len >> (8 * b));
+		memcpy(rec + n + 6, stored[i], len);
+		n += 6 + len;
+	}
+	assert_int_equal(tdb_store(fx->db->tdb, k, (TDB_DATA){ rec, n }, TDB_REPLACE), 0);
+	assert_int_equal(codec_strv_each(rec, n, &count, count_elem, &seen), -EAGAIN);
+
+	assert_int_equal(roster_view_rebuild(fx->db), 0);
+	get_gr(fx, "devs", &e, &gr);
+	assert_int_equal(gr.nmem, 2);
+	assert_memory_equal(gr.members, "alice\0carol", sizeof("alice\0carol"));
+	entry_close(&e);
+
+	assign(fx, "devs", "bob");
+	get_gr(fx, "devs", &e, &gr);
+	assert_int_equal(gr.nmem, 3);
+	assert_memory_equal(gr.members, "alice\0bob\0carol", sizeof("alice\0bob\0carol"));
+	entry_close(&e);
+	d = tdb_fetch(fx->db->tdb, k);
+	assert_non_null(d.dptr);
+	assert_int_equal(codec_strv_each(d.dptr, d.dsize, &count, count_elem, &seen), 0);
+	assert_int_equal(count, 3);
+	free(d.dptr);
+	assert_healthy(fx);
+}
+
 static void test_deleted_role_disappears(void **state)
 {
 	struct fx *fx = *state;
@@ -688,6 +749,7 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_passwd_entry),
+		T(test_role_members_not_canonical),
 		T(test_private_group_entry),
 		T(test_role_group_lists_members),
 		T(test_deleted_role_disappears),
