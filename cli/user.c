@@ -340,11 +340,19 @@ struct listing {
 	size_t n, cap;
 };
 
+/* Up to this many users, user list sorts by name; beyond it, it streams
+ * in storage order, in memory that does not grow with the database. */
+#define LIST_SORT_MAX 10000
+
+/* Copies u into the listing; 1 (stop) once it holds LIST_SORT_MAX. */
 static int collect(const struct roster_user *u, void *priv)
 {
 	struct listing *l = priv;
-	struct roster_user *copy = calloc(1, sizeof(*copy));
+	struct roster_user *copy;
 
+	if (l->n >= LIST_SORT_MAX)
+		return 1;
+	copy = calloc(1, sizeof(*copy));
 	if (!copy)
 		return -ENOMEM;
 	/* Only what a listing shows; the hash stays behind. */
@@ -391,10 +399,6 @@ static const struct option list_opts[] = {
 	{ "supervisor", required_argument, NULL, O_SUPERVISOR },
 	{ 0 },
 };
-
-/* Up to this many users, user list sorts by name; beyond it, it streams
- * in storage order, in memory that does not grow with the database. */
-#define LIST_SORT_MAX 10000
 
 struct stream {
 	struct cli *c;
@@ -457,15 +461,8 @@ static int list_stream(struct cli *c, const struct roster_user_filter *f)
 	return r < 0 ? cli_fail(c, r) : EXIT_OK;
 }
 
-static int count_one(const struct roster_user *u, void *priv)
-{
-	(void)u;
-	return ++*(unsigned long *)priv > LIST_SORT_MAX ? 1 : 0;
-}
-
 static int user_list(struct cli *c, int argc, char **argv)
 {
-	unsigned long count = 0;
 	const struct command *cmd = &user_commands[2];
 	struct roster_user_filter f = { .status = -1 };
 	struct listing l = { 0 };
@@ -504,10 +501,14 @@ static int user_list(struct cli *c, int argc, char **argv)
 			return cli_fail(c, r);
 		roster_user_free(s);
 	}
-	r = roster_user_foreach(c->db, &f, count_one, &count);
-	if (r == 1)
+	/* One walk when the answer is small (a filter at a million users). */
+	r = roster_user_foreach(c->db, &f, collect, &l);
+	if (r == 1) {
+		for (size_t i = 0; i < l.n; i++)
+			roster_user_free(l.v[i]);
+		free(l.v);
 		return list_stream(c, &f);
-	r = r ?: roster_user_foreach(c->db, &f, collect, &l);
+	}
 	if (r < 0)
 		e = cli_fail(c, r);
 	else {
