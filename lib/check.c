@@ -145,25 +145,14 @@ static void list_rule(const char *key, int len, char *yes, char *no, size_t outl
 static void check_lists(struct check *c)
 {
 	struct pairs *a = &c->supervised, *b = &c->listed;
-	size_t i = 0, j = 0, n = 0;
+	size_t i = 0, j = 0;
 	char yes[KEY_MAX + 32], no[KEY_MAX + 32];
 
 	if (a->n)
 		qsort(a->v, a->n, sizeof(char *), cmp_str);
+	/* b has no duplicates: a decoded list is a set, and keys are unique */
 	if (b->n)
 		qsort(b->v, b->n, sizeof(char *), cmp_str);
-	for (size_t k = 0; k < b->n; k++) { /* duplicates out */
-		const char *pair = b->v[k];
-		int len = (int)strcspn(pair, "\t");
-
-		if (n == 0 || strcmp(b->v[n - 1], pair) != 0) {
-			b->v[n++] = b->v[k];
-			continue;
-		}
-		problem(c, "%.*s lists %s twice", len, pair, pair + len + 1);
-		free(b->v[k]);
-	}
-	b->n = n;
 	while (i < a->n || j < b->n) {
 		int d = i == a->n ? 1 : j == b->n ? -1 : strcmp(a->v[i], b->v[j]);
 		const char *pair = d < 0 ? a->v[i] : b->v[j];

@@ -536,9 +536,9 @@ int codec_strv_decode(const void *p, size_t n, char ***out)
 /* ---- lists in place ----
  * A member list of a big role is millions of bytes: adding one name must
  * not cost a string per member.  These read the encoding as it is, but
- * only the canonical one codec_strv_encode writes (every field tag 1, no
- * NUL, strictly ascending): anything else is -EAGAIN, and the caller
- * decodes, which normalizes. */
+ * only the canonical one codec_strv_encode writes (its exact header, every
+ * field tag 1, no NUL, strictly ascending): anything else is -EAGAIN, and
+ * the caller decodes, which normalizes. */
 
 /* Compares element a (alen bytes) with b as strcmp would. */
 static int elem_cmp(const unsigned char *a, size_t alen, const char *b, size_t blen)
@@ -559,6 +559,8 @@ static int strv_canonical(const unsigned char *p, size_t n, size_t *count)
 		return -EBADMSG;
 	if (p[2] > REC_VERSION)
 		return -EPROTONOSUPPORT;
+	if (p[2] != REC_VERSION || p[3] != 0) /* not the header we write */
+		return -EAGAIN;
 	for (p += 4; p < end; p += 6 + (size_t)get_le(p + 2, 4)) {
 		size_t len;
 
@@ -582,6 +584,8 @@ int codec_strv_each(const void *data, size_t n, size_t *count, strv_elem_fn fn, 
 	const unsigned char *p = data, *end = p + n;
 	int r = strv_canonical(p, n, count);
 
+	if (r < 0)
+		return r;
 	for (p += 4; r == 0 && p < end; p += 6 + (size_t)get_le(p + 2, 4))
 		r = fn((const char *)p + 6, (size_t)get_le(p + 2, 4), priv);
 	return r;

@@ -1362,12 +1362,16 @@ static int merge_stored(struct roster_db *db, const char *key, char **names, siz
 
 	if (r == -ENOENT)
 		r = 0;
+	else if (r == 0 && d.dsize == 0)
+		r = -EBADMSG; /* stored, but not even a header */
 	/* In place: a role of a million members is not decoded per batch. */
 	r = r ?: codec_strv_merge(d.dptr, d.dsize, names, n, &b);
 	free(d.dptr);
 	if (r == 0)
 		r = db_store(db, key, b.p, b.len);
 	buf_free(&b);
+	if (r == -EBADMSG || r == -EPROTONOSUPPORT)
+		return db_fail(db, r, "the list %s is damaged; run roster db check", key);
 	if (r != -EAGAIN)
 		return r;
 	/* Not in the form this roster writes: decoding normalizes it. */

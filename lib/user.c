@@ -312,6 +312,8 @@ static int list_change(struct roster_db *db, const char *key, const char *user, 
 	if (r >= 0 && changed)
 		r = r == 0 ? db_delete(db, key) : db_store(db, key, b.p, b.len);
 	buf_free(&b);
+	if (r == -EBADMSG || r == -EPROTONOSUPPORT)
+		return db_fail(db, r, "the list %s is damaged; run roster db check", key);
 	if (r != -EAGAIN)
 		return r < 0 ? r : 0;
 	/* Not in the form this roster writes: decoding normalizes it. */
@@ -779,18 +781,26 @@ static void pair_add(struct pairs *ps, const char *key, const char *user)
 	ps->n++;
 }
 
-static int collect_pairs(const struct roster_user *u, void *priv)
+/* A user record that does not decode is skipped, not fatal: db check
+ * names it, and one damaged record must not stop every write (the build
+ * runs in the first write transaction, which may be a login's). */
+static int collect_pairs(struct tdb_context *tdb, TDB_DATA k, TDB_DATA d, void *priv)
 {
 	struct pairs *ps = priv;
+	struct roster_user *u = NULL;
 	char key[KEY_MAX];
 
-	if (u->supervisor) {
+	(void)tdb;
+	if (k.dsize < 5 || memcmp(k.dptr, "user/", 5) != 0 || codec_user_decode(d.dptr, d.dsize, &u) < 0)
+		return 0;
+	if (u->status != ROSTER_DELETED && u->supervisor) {
 		key_reports(key, u->supervisor);
 		pair_add(ps, key, u->name);
 	}
 	if (u->status == ROSTER_INVITED)
 		pair_add(ps, KEY_INVITED, u->name);
-	return ps->r;
+	roster_user_free(u);
+	return ps->r != 0;
 }
 
 static int cmp_pair(const void *a, const void *b)
@@ -802,29 +812,30 @@ static int cmp_pair(const void *a, const void *b)
 
 int lists_build(struct roster_db *db)
 {
-	struct roster_user_filter all = { NULL, NULL, -1 };
 	struct pairs ps = { 0 };
+	char **v = NULL;
 	int r;
 
 	if ((r = db_require_txn(db)) < 0)
 		return r;
-	r = roster_user_foreach(db, &all, collect_pairs, &ps);
-	if (r == 0 && ps.n)
+	if (tdb_traverse_read(db->tdb, collect_pairs, &ps) < 0 && ps.r == 0)
+		r = db_fail(db, -EIO, "cannot read the database: %s", tdb_errorstr(db->tdb));
+	r = r ?: ps.r;
+	if (r == 0 && ps.n) {
 		qsort(ps.v, ps.n, sizeof(*ps.v), cmp_pair);
+		if (!(v = malloc((ps.n + 1) * sizeof(char *))))
+			r = -ENOMEM;
+	}
 	for (size_t i = 0; r == 0 && i < ps.n;) {
 		size_t j = i, k = 0;
-		char **v = calloc(ps.n - i + 1, sizeof(char *));
 
-		if (!v) {
-			r = -ENOMEM;
-			break;
-		}
 		for (; j < ps.n && strcmp(ps.v[j].key, ps.v[i].key) == 0; j++)
 			v[k++] = ps.v[j].user;
+		v[k] = NULL;
 		r = db_put_list(db, ps.v[i].key, v);
-		free(v);
 		i = j;
 	}
+	free(v);
 	for (size_t i = 0; i < ps.n; i++) {
 		free(ps.v[i].key);
 		free(ps.v[i].user);

@@ -175,7 +175,8 @@ static int role_entry(struct roster_db *db, const char *name, struct buf *v)
 		if (r == -EAGAIN) { /* not in the form we write: decode it */
 			v->len = n - sizeof(uint32_t);
 			r = members_load(db, name, &m) ?: gr_value(ro->name, ro->gid, m, v);
-		}
+		} else if (r == -EBADMSG || r == -EPROTONOSUPPORT)
+			r = db_fail(db, r, "the list %s is damaged; run roster db check", key);
 		r = r ?: v->err;
 	}
 	free(d.dptr);

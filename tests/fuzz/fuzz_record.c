@@ -4,11 +4,15 @@
  * The first byte picks the decoder (modulo 5: user, role, event, API
  * password, string list); the rest is the record.  A record that decodes
  * must survive a round trip: encoded, it decodes again to an equal value,
- * and that value encodes to the same bytes.  Anything else aborts, so the
- * target finds wrong answers as well as crashes.
+ * and that value encodes to the same bytes.  A string list is also read
+ * and changed in place (codec_strv_each, _splice, _merge), which must agree
+ * with decoding it: the same elements, and after a change exactly the bytes
+ * codec_strv_encode writes for the changed list.  Anything else aborts, so
+ * the target finds wrong answers as well as crashes.
  */
 #include "internal.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,6 +143,83 @@ static void release(unsigned kind, void *obj)
 	}
 }
 
+/* ---- lists in place against the decoder ---- */
+
+struct elems {
+	char *const *want;
+	size_t i;
+	bool bad;
+};
+
+static int next_elem(const char *s, size_t len, void *priv)
+{
+	struct elems *e = priv;
+	const char *w = e->want ? e->want[e->i] : NULL;
+
+	if (!w || strlen(w) != len || memcmp(w, s, len) != 0)
+		e->bad = true;
+	e->i++;
+	return 0;
+}
+
+/* out must be exactly the canonical encoding of the decoded list want. */
+static void expect_canonical(const struct buf *out, char *const *want, const char *what)
+{
+	struct buf enc = { 0 };
+
+	if (codec_strv_encode(want, &enc) < 0 || !same_bytes(out->p, out->len, enc.p, enc.len))
+		fail(REC_STRV, what);
+	buf_free(&enc);
+}
+
+/* The list data, which decoded (decoded) to list (NULL: empty). */
+static void check_in_place(const void *data, size_t n, bool decoded, char **list)
+{
+	struct elems e = { list, 0, false };
+	struct buf out = { 0 };
+	char **want = NULL;
+	const char *probe = list && list[0] ? list[0] : "fuzz";
+	bool nonempty = list && list[0];
+	char *batch[] = { (char *)"fuzz" };
+	size_t count;
+	bool changed;
+	int r = codec_strv_each(data, n, &count, next_elem, &e);
+
+	if (!decoded) { /* what the decoder refuses is never read in place */
+		if (r >= 0 || codec_strv_splice(data, n, "x", true, &out, &changed) >= 0)
+			fail(REC_STRV, "an undecodable list was read in place");
+		buf_free(&out);
+		return;
+	}
+	if (r == -EAGAIN) { /* not canonical: every in-place operation declines */
+		if (codec_strv_splice(data, n, probe, true, &out, &changed) != -EAGAIN ||
+		    (buf_free(&out), codec_strv_merge(data, n, batch, 1, &out)) != -EAGAIN)
+			fail(REC_STRV, "a list codec_strv_each declined was changed in place");
+		buf_free(&out);
+		return;
+	}
+	if (r < 0 || e.bad || count != roster_strv_len(list) || e.i != count)
+		fail(REC_STRV, "codec_strv_each disagrees with the decoder");
+	/* remove the first element (or add one), then add "fuzz" by merging */
+	want = strv_copy(list);
+	if (nonempty)
+		strv_remove(want, probe);
+	else if (strv_add(&want, probe) < 0)
+		abort();
+	r = codec_strv_splice(data, n, probe, !nonempty, &out, &changed);
+	if (r < 0 || (size_t)r != roster_strv_len(want) || !changed)
+		fail(REC_STRV, "codec_strv_splice gave the wrong count");
+	expect_canonical(&out, want, "codec_strv_splice is not the changed list");
+	buf_free(&out);
+	roster_strv_free(want);
+	want = strv_copy(list);
+	if (strv_add(&want, "fuzz") < 0 || codec_strv_merge(data, n, batch, 1, &out) < 0)
+		fail(REC_STRV, "codec_strv_merge refused a canonical list");
+	expect_canonical(&out, want, "codec_strv_merge is not the merged list");
+	buf_free(&out);
+	roster_strv_free(want);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct buf once = { 0 }, twice = { 0 };
@@ -150,7 +231,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	kind = data[0] % REC_KINDS;
-	if (decode(kind, data + 1, size - 1, &a) < 0)
+	r = decode(kind, data + 1, size - 1, &a);
+	if (kind == REC_STRV)
+		check_in_place(data + 1, size - 1, r >= 0, r < 0 ? NULL : a);
+	if (r < 0)
 		return 0;
 	/* Decoded: encoding cannot fail but for memory, and must give back
 	 * a record that decodes to the same value and encodes the same. */

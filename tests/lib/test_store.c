@@ -987,137 +987,6 @@ static void test_user_foreach_filters(void **state)
 	assert_string_equal(p.text, "carol\n");
 }
 
-/* Sets name's supervisor (NULL: none) in its own transaction. */
-static void set_supervisor(struct fx *fx, const char *name, const char *supervisor)
-{
-	struct roster_user *u = NULL;
-
-	assert_int_equal(roster_user_get(fx->db, name, &u), 0);
-	free(u->supervisor);
-	u->supervisor = supervisor ? strdup(supervisor) : NULL;
-	txn_begin(fx);
-	assert_int_equal(roster_user_update(fx->db, u, "user.edit"), 0);
-	txn_commit(fx);
-	roster_user_free(u);
-}
-
-/* "a,b" from roster_user_reports(), "" for none. */
-static void reports_are(struct fx *fx, const char *name, const char *want)
-{
-	char **v = NULL, text[256] = "";
-
-	assert_int_equal(roster_user_reports(fx->db, name, &v), 0);
-	for (char **p = v; p && *p; p++)
-		snprintf(text + strlen(text), sizeof(text) - strlen(text), "%s%s", p == v ? "" : ",", *p);
-	roster_strv_free(v);
-	assert_string_equal(text, want);
-}
-
-static bool raw_exists(struct fx *fx, const char *key);
-
-/* reports/USER follows every change of a supervisor: add, edit, clearing,
- * and the delete of the supervisor, which leaves no list behind. */
-static void test_reports_index(void **state)
-{
-	struct fx *fx = *state;
-	struct roster_user *u = user_new("carol", "carol@example.org", NULL, NULL);
-	struct roster_user_filter by_alice = { NULL, "alice", -1 };
-	struct problems p;
-
-	add_user(fx, "alice", "alice@example.org", NULL, NULL);
-	add_user(fx, "bob", "bob@example.org", NULL, NULL);
-	u->supervisor = strdup("alice");
-	txn_begin(fx);
-	assert_int_equal(roster_user_add(fx->db, u), 0);
-	txn_commit(fx);
-	roster_user_free(u);
-	set_supervisor(fx, "bob", "alice");
-	reports_are(fx, "alice", "bob,carol");
-	reports_are(fx, "bob", "");
-	memset(&p, 0, sizeof(p));
-	assert_int_equal(roster_user_foreach(fx->db, &by_alice, count_user, &p), 0);
-	assert_int_equal(p.n, 2);
-	assert_healthy(fx);
-
-	set_supervisor(fx, "carol", "bob");
-	reports_are(fx, "alice", "bob");
-	reports_are(fx, "bob", "carol");
-	set_supervisor(fx, "bob", NULL);
-	reports_are(fx, "alice", "");
-	assert_false(raw_exists(fx, "reports/alice"));
-	assert_true(raw_exists(fx, "reports/bob"));
-	assert_healthy(fx);
-
-	txn_begin(fx);
-	assert_int_equal(roster_user_delete(fx->db, "bob"), 0);
-	txn_commit(fx);
-	assert_int_equal(roster_user_get(fx->db, "carol", &u), 0);
-	assert_null(u->supervisor);
-	roster_user_free(u);
-	assert_false(raw_exists(fx, "reports/bob"));
-	assert_healthy(fx);
-}
-
-/* Invites name (role devs) and returns nothing: the code is not needed. */
-static void invite_user(struct fx *fx, const char *name)
-{
-	struct roster_invite in = { .role = "devs", .username = name };
-	char email[64], code[ROSTER_INVITE_CODE_MAX], hash[ROSTER_HASH_MAX];
-
-	snprintf(email, sizeof(email), "%s@example.org", name);
-	in.email = email;
-	assert_int_equal(roster_invite_code_new(fx->cfg, code, hash), 0);
-	txn_begin(fx);
-	if (roster_invite_create(fx->db, &in, hash, NULL) < 0)
-		fail_msg("invite %s: %s", name, roster_db_error(fx->db));
-	txn_commit(fx);
-}
-
-static unsigned count_invited(struct fx *fx, char *names, size_t len)
-{
-	struct roster_user_filter invited = { NULL, NULL, ROSTER_INVITED };
-	struct problems p;
-
-	memset(&p, 0, sizeof(p));
-	assert_int_equal(roster_user_foreach(fx->db, &invited, count_user, &p), 0);
-	snprintf(names, len, "%s", p.text);
-	return p.n;
-}
-
-/* status/invited holds the pending invitations ("invite list" reads it):
- * an invite adds, accepting, revoking and deleting remove. */
-static void test_invited_index(void **state)
-{
-	struct fx *fx = *state;
-	char names[256], hash[ROSTER_HASH_MAX];
-
-	add_role(fx, "devs", NULL);
-	add_user(fx, "alice", "alice@example.org", NULL, NULL);
-	assert_false(raw_exists(fx, "status/invited"));
-	invite_user(fx, "dora");
-	invite_user(fx, "eve");
-	invite_user(fx, "fred");
-	assert_int_equal(count_invited(fx, names, sizeof(names)), 3);
-	assert_string_equal(names, "dora\neve\nfred\n");
-	assert_healthy(fx);
-
-	assert_int_equal(roster_password_hash(fx->cfg, "a new password", hash), 0);
-	txn_begin(fx);
-	assert_int_equal(roster_invite_accept(fx->db, "dora", NULL, hash), 0);
-	assert_int_equal(roster_invite_revoke(fx->db, "eve"), 0);
-	txn_commit(fx);
-	assert_int_equal(count_invited(fx, names, sizeof(names)), 1);
-	assert_string_equal(names, "fred\n");
-	assert_healthy(fx);
-
-	txn_begin(fx);
-	assert_int_equal(roster_user_delete(fx->db, "fred"), 0);
-	txn_commit(fx);
-	assert_int_equal(count_invited(fx, names, sizeof(names)), 0);
-	assert_false(raw_exists(fx, "status/invited"));
-	assert_healthy(fx);
-}
-
 /* ---- db check ---- */
 
 static void test_check_healthy(void **state)
@@ -1376,6 +1245,151 @@ static bool raw_exists(struct fx *fx, const char *key)
 	return r;
 }
 
+/* Sets name's supervisor (NULL: none) in its own transaction. */
+static void set_supervisor(struct fx *fx, const char *name, const char *supervisor)
+{
+	struct roster_user *u = NULL;
+
+	assert_int_equal(roster_user_get(fx->db, name, &u), 0);
+	free(u->supervisor);
+	u->supervisor = supervisor ? strdup(supervisor) : NULL;
+	txn_begin(fx);
+	assert_int_equal(roster_user_update(fx->db, u, "user.edit"), 0);
+	txn_commit(fx);
+	roster_user_free(u);
+}
+
+/* "a,b" from roster_user_reports(), "" for none. */
+static void reports_are(struct fx *fx, const char *name, const char *want)
+{
+	char **v = NULL, text[256] = "";
+
+	assert_int_equal(roster_user_reports(fx->db, name, &v), 0);
+	for (char **p = v; p && *p; p++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), "%s%s", p == v ? "" : ",", *p);
+	roster_strv_free(v);
+	assert_string_equal(text, want);
+}
+
+/* reports/USER follows every change of a supervisor: add, edit, clearing,
+ * and the delete of the supervisor, which leaves no list behind. */
+static void test_reports_index(void **state)
+{
+	struct fx *fx = *state;
+	struct roster_user *u = user_new("carol", "carol@example.org", NULL, NULL);
+	struct roster_user_filter by_alice = { NULL, "alice", -1 };
+	struct problems p;
+
+	add_user(fx, "alice", "alice@example.org", NULL, NULL);
+	add_user(fx, "bob", "bob@example.org", NULL, NULL);
+	u->supervisor = strdup("alice");
+	txn_begin(fx);
+	assert_int_equal(roster_user_add(fx->db, u), 0);
+	txn_commit(fx);
+	roster_user_free(u);
+	set_supervisor(fx, "bob", "alice");
+	reports_are(fx, "alice", "bob,carol");
+	reports_are(fx, "bob", "");
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(roster_user_foreach(fx->db, &by_alice, count_user, &p), 0);
+	assert_int_equal(p.n, 2);
+	assert_healthy(fx);
+
+	set_supervisor(fx, "carol", "bob");
+	reports_are(fx, "alice", "bob");
+	reports_are(fx, "bob", "carol");
+	set_supervisor(fx, "bob", NULL);
+	reports_are(fx, "alice", "");
+	assert_false(raw_exists(fx, "reports/alice"));
+	assert_true(raw_exists(fx, "reports/bob"));
+	assert_healthy(fx);
+
+	txn_begin(fx);
+	assert_int_equal(roster_user_delete(fx->db, "bob"), 0);
+	txn_commit(fx);
+	assert_int_equal(roster_user_get(fx->db, "carol", &u), 0);
+	assert_null(u->supervisor);
+	roster_user_free(u);
+	assert_false(raw_exists(fx, "reports/bob"));
+	assert_healthy(fx);
+}
+
+/* Invites name (role devs) and returns nothing: the code is not needed. */
+static void invite_user(struct fx *fx, const char *name)
+{
+	struct roster_invite in = { .role = "devs", .username = name };
+	char email[64], code[ROSTER_INVITE_CODE_MAX], hash[ROSTER_HASH_MAX];
+
+	snprintf(email, sizeof(email), "%s@example.org", name);
+	in.email = email;
+	assert_int_equal(roster_invite_code_new(fx->cfg, code, hash), 0);
+	txn_begin(fx);
+	if (roster_invite_create(fx->db, &in, hash, NULL) < 0)
+		fail_msg("invite %s: %s", name, roster_db_error(fx->db));
+	txn_commit(fx);
+}
+
+static unsigned count_invited(struct fx *fx, char *names, size_t len)
+{
+	struct roster_user_filter invited = { NULL, NULL, ROSTER_INVITED };
+	struct problems p;
+
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(roster_user_foreach(fx->db, &invited, count_user, &p), 0);
+	snprintf(names, len, "%s", p.text);
+	return p.n;
+}
+
+/* status/invited holds the pending invitations ("invite list" reads it):
+ * an invite adds, accepting, revoking and deleting remove. */
+static void test_invited_index(void **state)
+{
+	struct fx *fx = *state;
+	char names[256], hash[ROSTER_HASH_MAX];
+
+	add_role(fx, "devs", NULL);
+	add_user(fx, "alice", "alice@example.org", NULL, NULL);
+	assert_false(raw_exists(fx, "status/invited"));
+	invite_user(fx, "dora");
+	invite_user(fx, "eve");
+	invite_user(fx, "fred");
+	assert_int_equal(count_invited(fx, names, sizeof(names)), 3);
+	assert_string_equal(names, "dora\neve\nfred\n");
+	assert_healthy(fx);
+
+	/* the invited filter reads the list, not every user */
+	{
+		struct roster_check_report rep;
+		struct problems p;
+
+		copy_raw(fx, "status/invited", "saved/invited");
+		put_raw(fx, "status/invited", NULL);
+		assert_int_equal(count_invited(fx, names, sizeof(names)), 0);
+		rep = check(fx, false, &p);
+		assert_int_equal(rep.problems, 3);
+		assert_contains(p.text, "eve is invited but is not in status/invited");
+		copy_raw(fx, "saved/invited", "status/invited");
+		put_raw(fx, "saved/invited", NULL);
+		assert_healthy(fx);
+	}
+
+	assert_int_equal(roster_password_hash(fx->cfg, "a new password", hash), 0);
+	txn_begin(fx);
+	assert_int_equal(roster_invite_accept(fx->db, "dora", NULL, hash), 0);
+	assert_int_equal(roster_invite_revoke(fx->db, "eve"), 0);
+	txn_commit(fx);
+	assert_int_equal(count_invited(fx, names, sizeof(names)), 1);
+	assert_string_equal(names, "fred\n");
+	assert_healthy(fx);
+
+	txn_begin(fx);
+	assert_int_equal(roster_user_delete(fx->db, "fred"), 0);
+	txn_commit(fx);
+	assert_int_equal(count_invited(fx, names, sizeof(names)), 0);
+	assert_false(raw_exists(fx, "status/invited"));
+	assert_healthy(fx);
+}
+
 /* A reports/ or status/ list that disagrees with the users is found,
  * each way. */
 static void test_check_detects_wrong_reports(void **state)
@@ -1412,6 +1426,20 @@ static void test_check_detects_wrong_reports(void **state)
 	assert_contains(p.text, "bob reports to alice but is not in reports/alice");
 	/* and user show, which reads the index, would miss bob */
 	reports_are(fx, "alice", "");
+
+	/* a damaged list stops a write that needs it, and says which */
+	put_raw(fx, "reports/alice", "RL");
+	{
+		struct roster_user *u = NULL;
+
+		assert_int_equal(roster_user_get(fx->db, "carol", &u), 0);
+		u->supervisor = strdup("alice");
+		txn_begin(fx);
+		assert_int_equal(roster_user_update(fx->db, u, "user.edit"), -EBADMSG);
+		assert_contains(roster_db_error(fx->db), "the list reports/alice is damaged");
+		roster_txn_abort(fx->db);
+		roster_user_free(u);
+	}
 }
 
 /* A version 1 database has no reports/ lists: readers walk the users
@@ -1459,6 +1487,37 @@ static void test_version_1_upgraded(void **state)
 	assert_int_equal(count_invited(fx, names, sizeof(names)), 1);
 	assert_string_equal(names, "dora\n");
 	assert_healthy(fx);
+}
+
+/* One user record that does not decode does not stop the upgrade (which
+ * runs in whatever write comes first, a login's included): it is skipped,
+ * and db check names it. */
+static void test_upgrade_skips_damaged_record(void **state)
+{
+	struct fx *fx = *state;
+	struct tdb_context *t;
+	uint64_t v = 1;
+	TDB_DATA k = { (unsigned char *)"user/zed", 8 }, d;
+
+	add_user(fx, "alice", "alice@example.org", NULL, NULL);
+	add_user(fx, "bob", "bob@example.org", NULL, NULL);
+	add_user(fx, "zed", "zed@example.org", NULL, NULL);
+	set_supervisor(fx, "bob", "alice");
+	t = raw_open(fx);
+	assert_int_equal(tdb_delete(t, (TDB_DATA){ (unsigned char *)"reports/alice", 13 }), 0);
+	assert_int_equal(tdb_store(t, (TDB_DATA){ (unsigned char *)"meta/version", 12 },
+				   (TDB_DATA){ (unsigned char *)&v, sizeof(v) }, TDB_REPLACE), 0);
+	d = tdb_fetch(t, k);
+	assert_non_null(d.dptr);
+	d.dptr[2] = 2; /* a record version this roster does not know */
+	assert_int_equal(tdb_store(t, k, d, TDB_REPLACE), 0);
+	free(d.dptr);
+	raw_close(fx, t);
+
+	txn_begin(fx);
+	txn_commit(fx);
+	assert_true(raw_exists(fx, "reports/alice"));
+	reports_are(fx, "alice", "bob");
 }
 
 /* A writer that finds the stamp behind the accounts (a crash between
@@ -1541,8 +1600,8 @@ int main(void)
 		T(test_roles_given_at_add),
 		T(test_role_fields_validated),
 		T(test_user_foreach_filters),
-	T(test_reports_index),
-	T(test_invited_index),
+		T(test_reports_index),
+		T(test_invited_index),
 		T(test_check_healthy),
 		T(test_check_healthy_new_database),
 		T(test_check_detects_edited_event),
@@ -1550,8 +1609,9 @@ int main(void)
 		T(test_check_stale_view_repaired),
 		T(test_check_detects_lost_view_entry),
 		T(test_check_detects_orphan_indexes),
-	T(test_check_detects_wrong_reports),
-	T(test_version_1_upgraded),
+		T(test_check_detects_wrong_reports),
+		T(test_version_1_upgraded),
+		T(test_upgrade_skips_damaged_record),
 		T(test_begin_rebuilds_stale_view),
 		T(test_password_hash_and_verify),
 	};
