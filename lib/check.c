@@ -8,7 +8,9 @@
  * never half-made.
  *
  * The check holds the writers' lock, so it sees one generation.  Repair
- * rebuilds what is derived (the view); it never invents account data.
+ * rebuilds what is derived - the lists (members/, reports/,
+ * status/invited) from the user records, and the view - and never invents
+ * account data.
  */
 #include "internal.h"
 
@@ -33,20 +35,41 @@ struct check {
 		char **v;
 		size_t n, cap;
 	} supervised, listed;
+	unsigned list_problems;
 	int r;
 };
+
+static void vproblem(struct check *c, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+static void vproblem(struct check *c, const char *fmt, va_list ap)
+{
+	char msg[512];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	c->rep->problems++;
+	c->fn(msg, c->priv);
+}
 
 static void problem(struct check *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void problem(struct check *c, const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vproblem(c, fmt, ap);
 	va_end(ap);
-	c->rep->problems++;
-	c->fn(msg, c->priv);
+}
+
+/* A problem in a list derived from the user records (members/, reports/,
+ * status/invited), which --repair rebuilds from them. */
+static void list_problem(struct check *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void list_problem(struct check *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vproblem(c, fmt, ap);
+	va_end(ap);
+	c->list_problems++;
 }
 
 /* key's value must be the string want */
@@ -85,7 +108,7 @@ static int members_cache(struct check *c)
 		return -ENOMEM;
 	for (size_t i = 0; i < c->nroles; i++)
 		if (members_load(c->db, c->roles[i], &c->members[i]) < 0)
-			problem(c, "the member list of role %s is damaged", c->roles[i]);
+			list_problem(c, "the member list of role %s is damaged", c->roles[i]);
 	return 0;
 }
 
@@ -160,9 +183,9 @@ static void check_lists(struct check *c)
 
 		list_rule(pair, len, yes, no, sizeof(yes));
 		if (d < 0)
-			problem(c, "%s %s but is not in %.*s", pair + len + 1, yes, len, pair);
+			list_problem(c, "%s %s but is not in %.*s", pair + len + 1, yes, len, pair);
 		else if (d > 0)
-			problem(c, "%.*s lists %s, who %s", len, pair, pair + len + 1, no);
+			list_problem(c, "%.*s lists %s, who %s", len, pair, pair + len + 1, no);
 		i += d <= 0;
 		j += d >= 0;
 	}
@@ -219,7 +242,7 @@ static void check_user(struct check *c, const char *key_name, const struct roste
 		char *const *m = members_of(c, *p);
 
 		if (!m || !bsearch(&u->name, m, roster_strv_len(m), sizeof(char *), cmp_str))
-			problem(c, "%s holds role %s but is not in its member list", u->name, *p);
+			list_problem(c, "%s holds role %s but is not in its member list", u->name, *p);
 	}
 }
 
@@ -300,13 +323,17 @@ static int walk(struct tdb_context *tdb, TDB_DATA k, TDB_DATA d, void *priv)
 	} else if (has_prefix(key, "members/") || has_prefix(key, "role/")) {
 		const char *role = strchr(key, '/') + 1;
 
-		if (!strv_contains(c->roles, role))
+		if (strv_contains(c->roles, role))
+			;
+		else if (key[0] == 'm')
+			list_problem(c, "%s exists, but role %s is not in the role index", key, role);
+		else
 			problem(c, "%s exists, but role %s is not in the role index", key, role);
 	} else if (has_prefix(key, "reports/") || has_prefix(key, "status/")) {
 		char **v = NULL;
 
 		if (codec_strv_decode(d.dptr, d.dsize, &v) < 0)
-			problem(c, "the list %s cannot be decoded", key);
+			list_problem(c, "the list %s cannot be decoded", key);
 		for (char **p = v; p && *p; p++)
 			pair_add(c, &c->listed, key, *p);
 		roster_strv_free(v);
@@ -353,7 +380,7 @@ static void check_roles(struct check *c)
 			struct roster_user *usr = NULL;
 
 			if (user_load(c->db, *u, &usr) < 0 || !strv_contains(usr->roles, name))
-				problem(c, "role %s lists %s, who does not hold it", name, *u);
+				list_problem(c, "role %s lists %s, who does not hold it", name, *u);
 			roster_user_free(usr);
 		}
 		roster_role_free(ro);
@@ -418,6 +445,18 @@ int roster_db_check(struct roster_db *db, bool repair, roster_problem_fn fn, voi
 	if (view_problems) {
 		rep->view_stale = true;
 		rep->problems += view_problems - (stamp != gen);
+	}
+	/* The lists are the user records' to say: rebuilt from them, in a
+	 * transaction of their own (which leaves the writers' lock). */
+	if (repair && c.list_problems) {
+		r = roster_txn_begin(db, NULL);
+		if (r == 0 && (r = lists_build(db, true)) < 0)
+			roster_txn_abort(db);
+		r = r ?: roster_txn_commit(db);
+		r = r ?: store_lock(db);
+		if (r < 0)
+			goto out;
+		rep->repaired += c.list_problems;
 	}
 	if (repair && rep->view_stale) {
 		r = roster_view_rebuild(db);

@@ -151,10 +151,11 @@ int role_load(struct roster_db *db, const char *name, struct roster_role **out) 
 int members_load(struct roster_db *db, const char *role, char ***out) MUST_CHECK;
 int members_store(struct roster_db *db, const char *role, char *const *m) MUST_CHECK;
 /* reports/USER and status/invited (user.c): whether this database keeps
- * them, and building them from the user records (the upgrade to
- * DB_VERSION_LISTS). */
+ * them, and building them from the user records, for the upgrade to
+ * DB_VERSION_LISTS or, with members (members/ROLE too), for db check
+ * --repair.  What is stored under those prefixes is replaced. */
 bool lists_indexed(struct roster_db *db);
-int lists_build(struct roster_db *db) MUST_CHECK;
+int lists_build(struct roster_db *db, bool members) MUST_CHECK;
 /* Allocates the next never-used id in the configured range, free in the
  * system files both as a uid and as a gid. */
 int ids_allocate(struct roster_db *db, uint32_t *id) MUST_CHECK;

@@ -508,7 +508,7 @@ int roster_txn_begin(struct roster_db *db, const char *actor)
 	if (!db_exists(db, "meta/version"))
 		r = initialize(db);
 	else if (known && version < DB_VERSION) /* the upgrade commits with the caller's change */
-		r = lists_build(db) ?: db_put_u64(db, "meta/version", DB_VERSION);
+		r = lists_build(db, false) ?: db_put_u64(db, "meta/version", DB_VERSION);
 	if (r < 0) {
 		roster_txn_abort(db);
 		return r;

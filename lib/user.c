@@ -752,6 +752,9 @@ struct pair {
 struct pairs {
 	struct pair *v;
 	size_t n, cap;
+	char **roles;  /* sorted: members/ROLE is built for these; NULL: none */
+	size_t nroles;
+	struct pairs *old; /* the list keys there are now (pairs with no user) */
 	int r;
 };
 
@@ -771,14 +774,26 @@ static void pair_add(struct pairs *ps, const char *key, const char *user)
 		ps->cap = cap;
 	}
 	ps->v[ps->n].key = strdup(key);
-	ps->v[ps->n].user = strdup(user);
-	if (!ps->v[ps->n].key || !ps->v[ps->n].user) {
+	ps->v[ps->n].user = user ? strdup(user) : NULL;
+	if (!ps->v[ps->n].key || (user && !ps->v[ps->n].user)) {
 		free(ps->v[ps->n].key);
 		free(ps->v[ps->n].user);
 		ps->r = -ENOMEM;
 		return;
 	}
 	ps->n++;
+}
+
+static bool has_prefix(TDB_DATA k, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return k.dsize > n && memcmp(k.dptr, prefix, n) == 0;
+}
+
+static int cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* A user record that does not decode is skipped, not fatal: db check
@@ -791,7 +806,14 @@ static int collect_pairs(struct tdb_context *tdb, TDB_DATA k, TDB_DATA d, void *
 	char key[KEY_MAX];
 
 	(void)tdb;
-	if (k.dsize < 5 || memcmp(k.dptr, "user/", 5) != 0 || codec_user_decode(d.dptr, d.dsize, &u) < 0)
+	if (k.dsize < sizeof(key) && (has_prefix(k, "reports/") || has_prefix(k, "status/") ||
+				      (ps->roles && has_prefix(k, "members/")))) {
+		memcpy(key, k.dptr, k.dsize);
+		key[k.dsize] = '\0';
+		pair_add(ps->old, key, NULL);
+		return ps->old->r != 0;
+	}
+	if (!has_prefix(k, "user/") || codec_user_decode(d.dptr, d.dsize, &u) < 0)
 		return 0;
 	if (u->status != ROSTER_DELETED && u->supervisor) {
 		key_reports(key, u->supervisor);
@@ -799,6 +821,11 @@ static int collect_pairs(struct tdb_context *tdb, TDB_DATA k, TDB_DATA d, void *
 	}
 	if (u->status == ROSTER_INVITED)
 		pair_add(ps, KEY_INVITED, u->name);
+	for (char **p = u->roles; ps->roles && u->status != ROSTER_DELETED && p && *p; p++)
+		if (bsearch(p, ps->roles, ps->nroles, sizeof(char *), cmp_strp)) {
+			key_members(key, *p);
+			pair_add(ps, key, u->name);
+		}
 	roster_user_free(u);
 	return ps->r != 0;
 }
@@ -810,17 +837,35 @@ static int cmp_pair(const void *a, const void *b)
 	return strcmp(x->key, y->key) ?: strcmp(x->user, y->user);
 }
 
-int lists_build(struct roster_db *db)
+static void pairs_free(struct pairs *ps)
 {
-	struct pairs ps = { 0 };
+	for (size_t i = 0; i < ps->n; i++) {
+		free(ps->v[i].key);
+		free(ps->v[i].user);
+	}
+	free(ps->v);
+}
+
+int lists_build(struct roster_db *db, bool members)
+{
+	struct pairs ps = { 0 }, old = { 0 };
 	char **v = NULL;
 	int r;
 
 	if ((r = db_require_txn(db)) < 0)
 		return r;
-	if (tdb_traverse_read(db->tdb, collect_pairs, &ps) < 0 && ps.r == 0)
+	ps.old = &old;
+	if (members && (r = roster_role_names(db, &ps.roles)) < 0)
+		return r;
+	ps.nroles = roster_strv_len(ps.roles);
+	if (ps.nroles)
+		qsort(ps.roles, ps.nroles, sizeof(char *), cmp_strp);
+	if (r == 0 && tdb_traverse_read(db->tdb, collect_pairs, &ps) < 0 && ps.r == 0 && old.r == 0)
 		r = db_fail(db, -EIO, "cannot read the database: %s", tdb_errorstr(db->tdb));
-	r = r ?: ps.r;
+	r = r ?: ps.r ?: old.r;
+	/* what is there goes, then the lists as the users say */
+	for (size_t i = 0; r == 0 && i < old.n; i++)
+		r = db_delete(db, old.v[i].key);
 	if (r == 0 && ps.n) {
 		qsort(ps.v, ps.n, sizeof(*ps.v), cmp_pair);
 		if (!(v = malloc((ps.n + 1) * sizeof(char *))))
@@ -835,12 +880,17 @@ int lists_build(struct roster_db *db)
 		r = db_put_list(db, ps.v[i].key, v);
 		i = j;
 	}
-	free(v);
-	for (size_t i = 0; i < ps.n; i++) {
-		free(ps.v[i].key);
-		free(ps.v[i].user);
+	/* every role's group entry in the view, whatever its list was */
+	for (size_t i = 0; r == 0 && i < ps.nroles; i++) {
+		struct roster_role *ro = NULL;
+
+		r = role_load(db, ps.roles[i], &ro) ?: touch_role(db, ro->name, ro->gid);
+		roster_role_free(ro);
 	}
-	free(ps.v);
+	free(v);
+	pairs_free(&ps);
+	pairs_free(&old);
+	roster_strv_free(ps.roles);
 	return r;
 }
 

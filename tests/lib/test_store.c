@@ -1173,6 +1173,15 @@ static void put_raw(struct fx *fx, const char *key, const char *value)
 	raw_close(fx, t);
 }
 
+static bool raw_exists(struct fx *fx, const char *key)
+{
+	struct tdb_context *t = raw_open(fx);
+	bool r = tdb_exists(t, (TDB_DATA){ (unsigned char *)key, strlen(key) });
+
+	raw_close(fx, t);
+	return r;
+}
+
 /* Copies key's value to key2 (a record under a second name). */
 static void copy_raw(struct fx *fx, const char *key, const char *key2)
 {
@@ -1216,7 +1225,10 @@ static void test_check_detects_orphan_indexes(void **state)
 		assert_true(rep.problems >= 1);
 		assert_false(rep.view_stale);
 		assert_contains(p.text, cases[i].says);
-		put_raw(fx, cases[i].key, NULL);
+		/* a member list is derived: the repair removed it */
+		assert_int_equal(raw_exists(fx, cases[i].key), strncmp(cases[i].key, "members/", 8) != 0);
+		if (raw_exists(fx, cases[i].key))
+			put_raw(fx, cases[i].key, NULL);
 		assert_healthy(fx);
 	}
 
@@ -1236,14 +1248,6 @@ static void test_check_detects_orphan_indexes(void **state)
 	assert_contains(p.text, says);
 }
 
-static bool raw_exists(struct fx *fx, const char *key)
-{
-	struct tdb_context *t = raw_open(fx);
-	bool r = tdb_exists(t, (TDB_DATA){ (unsigned char *)key, strlen(key) });
-
-	raw_close(fx, t);
-	return r;
-}
 
 /* Sets name's supervisor (NULL: none) in its own transaction. */
 static void set_supervisor(struct fx *fx, const char *name, const char *supervisor)
@@ -1489,6 +1493,48 @@ static void test_version_1_upgraded(void **state)
 	assert_healthy(fx);
 }
 
+/* db check --repair rebuilds the lists from the user records: a member
+ * list, a reports list and an invitation list, each lost or wrong. */
+static void test_check_repairs_lists(void **state)
+{
+	struct fx *fx = *state;
+	struct roster_user_filter devs = { "devs", NULL, -1 };
+	struct roster_check_report rep;
+	struct problems p;
+	char names[64];
+
+	add_role(fx, "devs", NULL);
+	add_user(fx, "alice", "alice@example.org", NULL, NULL);
+	add_user(fx, "bob", "bob@example.org", NULL, NULL);
+	assign(fx, "devs", "alice");
+	set_supervisor(fx, "bob", "alice");
+	invite_user(fx, "dora");
+	assert_healthy(fx);
+
+	put_raw(fx, "members/devs", NULL);
+	put_raw(fx, "reports/alice", NULL);
+	copy_raw(fx, "status/invited", "reports/bob");
+	put_raw(fx, "status/invited", NULL);
+	rep = check(fx, true, &p);
+	/* five in the lists, and the view's devs group (by name and gid),
+	 * which db check compares with the lost member list */
+	if (rep.problems != 7)
+		fail_msg("%u problems:\n%s", rep.problems, p.text);
+	assert_int_equal(rep.repaired, 7);
+	assert_contains(p.text, "alice holds role devs but is not in its member list");
+	assert_contains(p.text, "dora holds role devs but is not in its member list");
+	assert_contains(p.text, "bob reports to alice but is not in reports/alice");
+	assert_contains(p.text, "reports/bob lists dora, who does not report to bob");
+	assert_contains(p.text, "dora is invited but is not in status/invited");
+	assert_healthy(fx);
+	reports_are(fx, "alice", "bob");
+	reports_are(fx, "bob", "");
+	assert_int_equal(count_invited(fx, names, sizeof(names)), 1);
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(roster_user_foreach(fx->db, &devs, count_user, &p), 0);
+	assert_string_equal(p.text, "alice\ndora\n");
+}
+
 /* One user record that does not decode does not stop the upgrade (which
  * runs in whatever write comes first, a login's included): it is skipped,
  * and db check names it. */
@@ -1612,6 +1658,7 @@ int main(void)
 		T(test_check_detects_wrong_reports),
 		T(test_version_1_upgraded),
 		T(test_upgrade_skips_damaged_record),
+		T(test_check_repairs_lists),
 		T(test_begin_rebuilds_stale_view),
 		T(test_password_hash_and_verify),
 	};
