@@ -209,7 +209,7 @@ static int api_list(struct cli *c, int argc, char **argv)
 	if (argc == 2)
 		r = roster_api_foreach(c->db, argv[1], list_one, &l);
 	else {
-		struct roster_user_filter f = { .status = -1 };
+		struct roster_user_filter f = { .status = -1, .api = true };
 		struct every ev = { c, &l };
 
 		r = roster_user_foreach(c->db, &f, list_user, &ev);

@@ -134,13 +134,17 @@ static int role_list(struct cli *c, int argc, char **argv)
 	for (char **p = names; r == 0 && p && *p; p++) {
 		struct roster_role *ro = NULL;
 		char **m = NULL, gid[16], count[16];
+		size_t n = 0;
 
-		r = roster_role_get(c->db, *p, &ro) ?: roster_role_members(c->db, *p, &m);
-		if (r == 0 && a)
-			json_array_append_new(a, role_json(ro, m));
-		else if (r == 0) {
+		r = roster_role_get(c->db, *p, &ro);
+		if (r == 0 && a) {
+			r = roster_role_members(c->db, *p, &m);
+			if (r == 0)
+				json_array_append_new(a, role_json(ro, m));
+		} else if (r == 0 && (r = roster_role_member_count(c->db, *p, &n)) == 0) {
+			/* the table shows a count: no list of a million names */
 			snprintf(gid, sizeof(gid), "%u", (unsigned)ro->gid);
-			snprintf(count, sizeof(count), "%zu", roster_strv_len(m));
+			snprintf(count, sizeof(count), "%zu", n);
 			table_row(t, ro->name, gid, count, ro->description);
 		}
 		roster_strv_free(m);

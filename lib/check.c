@@ -150,7 +150,10 @@ static void pairs_free(struct pairs *ps)
  * alice" / "does not report to alice", "is invited" / "is not invited". */
 static void list_rule(const char *key, int len, char *yes, char *no, size_t outlen)
 {
-	if (strncmp(key, "reports/", 8) == 0) {
+	if ((size_t)len == strlen(KEY_API_USERS) && strncmp(key, KEY_API_USERS, (size_t)len) == 0) {
+		snprintf(yes, outlen, "has API passwords");
+		snprintf(no, outlen, "has none");
+	} else if (strncmp(key, "reports/", 8) == 0) {
 		snprintf(yes, outlen, "reports to %.*s", len - 8, key + 8);
 		snprintf(no, outlen, "does not report to %.*s", len - 8, key + 8);
 	} else if (strncmp(key, "status/", 7) == 0) {
@@ -163,7 +166,8 @@ static void list_rule(const char *key, int len, char *yes, char *no, size_t outl
 }
 
 /* Every user with a supervisor is in reports/SUPERVISOR, every invited
- * user in status/invited, and every entry of those lists belongs there:
+ * user in status/invited, every user with API passwords in status/api,
+ * and every entry of those lists belongs there:
  * the two sorted pair lists are equal. */
 static void check_lists(struct check *c)
 {
@@ -238,6 +242,8 @@ static void check_user(struct check *c, const char *key_name, const struct roste
 	}
 	if (u->status == ROSTER_INVITED)
 		pair_add(c, &c->supervised, KEY_INVITED, u->name);
+	if (has_api(u))
+		pair_add(c, &c->supervised, KEY_API_USERS, u->name);
 	for (char **p = u->roles; p && *p; p++) {
 		char *const *m = members_of(c, *p);
 

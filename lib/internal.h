@@ -75,12 +75,13 @@ void hashslot_give(int fd);
 /* ---- the database handle (store.c) ---- */
 
 /* meta/version.  2 added the lists reports/USER (the users whose
- * supervisor is USER) and status/invited; the first write transaction on
+ * supervisor is USER), status/invited and status/api; the first write transaction on
  * a version 1 database builds them, and until then readers walk the users
  * instead. */
 #define DB_VERSION 2
 #define DB_VERSION_LISTS 2
 #define KEY_INVITED "status/invited"
+#define KEY_API_USERS "status/api" /* the users with API passwords */
 
 struct roster_db {
 	const struct roster_config *cfg;
@@ -155,6 +156,7 @@ int members_store(struct roster_db *db, const char *role, char *const *m) MUST_C
  * DB_VERSION_LISTS or, with members (members/ROLE too), for db check
  * --repair.  What is stored under those prefixes is replaced. */
 bool lists_indexed(struct roster_db *db);
+bool has_api(const struct roster_user *u); /* a live user with API passwords */
 int lists_build(struct roster_db *db, bool members) MUST_CHECK;
 /* Allocates the next never-used id in the configured range, free in the
  * system files both as a uid and as a gid. */

@@ -265,6 +265,7 @@ struct roster_user_filter {
 	const char *role;       /* NULL: any */
 	const char *supervisor; /* NULL: any */
 	int status;             /* -1: any live user */
+	bool api;               /* only users with API passwords */
 };
 /* Calls fn for each matching user, in no particular order; a non-zero
  * return from fn stops the walk and is returned. */
@@ -288,6 +289,9 @@ int roster_role_names(struct roster_db *db, char ***out) ROSTER_MUST_CHECK;
 /* Member names of a role, sorted. */
 int roster_role_members(struct roster_db *db, const char *role,
 			char ***out) ROSTER_MUST_CHECK;
+/* How many members a role has, without listing them. */
+int roster_role_member_count(struct roster_db *db, const char *role,
+			     size_t *n) ROSTER_MUST_CHECK;
 
 /* ---- invitations (invite.c) ---- */
 

@@ -1462,9 +1462,15 @@ static void key_invited(char out[KEY_MAX], const char *owner)
 	snprintf(out, KEY_MAX, "%s", KEY_INVITED);
 }
 
+static void key_api_users(char out[KEY_MAX], const char *owner)
+{
+	(void)owner;
+	snprintf(out, KEY_MAX, "%s", KEY_API_USERS);
+}
+
 /* The lists a batch adds names to, flushed before its commit. */
 struct batch_lists {
-	struct lists members, reports, invited;
+	struct lists members, reports, invited, api;
 };
 
 static int write_user(struct writer *w, struct item *it, struct batch_lists *b)
@@ -1490,6 +1496,8 @@ static int write_user(struct writer *w, struct item *it, struct batch_lists *b)
 		r = lists_note(&b->reports, u->supervisor, u->name);
 	if (r == 0 && u->status == ROSTER_INVITED)
 		r = lists_note(&b->invited, "invited", u->name);
+	if (r == 0 && has_api(u))
+		r = lists_note(&b->api, "api", u->name);
 	it->written = r == 0;
 	return r;
 }
@@ -1505,6 +1513,7 @@ static int write_batches(struct writer *w)
 			.members = { .owners.strings = true },
 			.reports = { .owners.strings = true, .key = key_reports },
 			.invited = { .owners.strings = true, .key = key_invited },
+			.api = { .owners.strings = true, .key = key_api_users },
 		};
 		unsigned users = 0, roles = 0;
 		bool wrote_meta = false;
@@ -1534,11 +1543,12 @@ static int write_batches(struct writer *w)
 		for (; r == 0 && next < w->norder && users < w->batch; next++, users++)
 			r = write_user(w, &w->l->v[w->order[next]], &b);
 		r = r ?: lists_flush(w->db, &b.members) ?: lists_flush(w->db, &b.reports) ?:
-			 lists_flush(w->db, &b.invited);
+			 lists_flush(w->db, &b.invited) ?: lists_flush(w->db, &b.api);
 		if (r < 0) {
 			lists_free(&b.members);
 			lists_free(&b.reports);
 			lists_free(&b.invited);
+			lists_free(&b.api);
 			roster_txn_abort(w->db);
 			break;
 		}

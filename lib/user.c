@@ -292,7 +292,7 @@ static int index_email(struct roster_db *db, const char *email, const char *name
 
 /* The lists that spare a walk over every user (DB_VERSION 2):
  * reports/SUPERVISOR for "user show" and "user delete", status/invited for
- * "invite list". */
+ * "invite list", status/api for "api list". */
 static int list_change(struct roster_db *db, const char *key, const char *user, bool add)
 {
 	struct buf b = { 0 };
@@ -336,6 +336,11 @@ static int members_change(struct roster_db *db, const char *role, const char *us
 	r = r ?: list_change(db, key, user, add) ?: touch_role(db, role, ro->gid);
 	roster_role_free(ro);
 	return r;
+}
+
+bool has_api(const struct roster_user *u)
+{
+	return u->status != ROSTER_DELETED && u->api_labels && u->api_labels[0];
 }
 
 bool lists_indexed(struct roster_db *db)
@@ -451,6 +456,8 @@ static int user_write(struct roster_db *db, const struct roster_user *o, struct 
 		if (r == 0 && n->status == ROSTER_INVITED)
 			r = list_change(db, KEY_INVITED, n->name, true);
 	}
+	if (r == 0 && (o ? has_api(o) : false) != has_api(n))
+		r = list_change(db, KEY_API_USERS, n->name, has_api(n));
 	if (r < 0)
 		return r;
 	diff_users(&c, o, n);
@@ -683,6 +690,8 @@ static bool wanted(const struct roster_user_filter *f, const struct roster_user 
 		return false;
 	if (f->supervisor && !str_eq(f->supervisor, u->supervisor))
 		return false;
+	if (f->api && !has_api(u))
+		return false;
 	return !f->role || strv_contains(u->roles, f->role);
 }
 
@@ -719,6 +728,8 @@ int roster_user_foreach(struct roster_db *db, const struct roster_user_filter *f
 		key_reports(key, f->supervisor);
 	else if (f->status == ROSTER_INVITED && lists_indexed(db))
 		snprintf(key, sizeof(key), "%s", KEY_INVITED);
+	else if (f->api && lists_indexed(db))
+		snprintf(key, sizeof(key), "%s", KEY_API_USERS);
 	else {
 		/* Outside a transaction, one read lock for the whole walk
 		 * rather than one per hash chain. */
@@ -821,6 +832,8 @@ static int collect_pairs(struct tdb_context *tdb, TDB_DATA k, TDB_DATA d, void *
 	}
 	if (u->status == ROSTER_INVITED)
 		pair_add(ps, KEY_INVITED, u->name);
+	if (has_api(u))
+		pair_add(ps, KEY_API_USERS, u->name);
 	for (char **p = u->roles; ps->roles && u->status != ROSTER_DELETED && p && *p; p++)
 		if (bsearch(p, ps->roles, ps->nroles, sizeof(char *), cmp_strp)) {
 			key_members(key, *p);

@@ -958,8 +958,8 @@ static int count_user(const struct roster_user *u, void *priv)
 static void test_user_foreach_filters(void **state)
 {
 	struct fx *fx = *state;
-	struct roster_user_filter all = { NULL, NULL, -1 }, devs = { "devs", NULL, -1 },
-				  disabled = { NULL, NULL, ROSTER_DISABLED };
+	struct roster_user_filter all = { .status = -1 }, devs = { .role = "devs", .status = -1 },
+				  disabled = { .status = ROSTER_DISABLED };
 	struct roster_user *u = NULL;
 	struct problems p;
 
@@ -1281,7 +1281,7 @@ static void test_reports_index(void **state)
 {
 	struct fx *fx = *state;
 	struct roster_user *u = user_new("carol", "carol@example.org", NULL, NULL);
-	struct roster_user_filter by_alice = { NULL, "alice", -1 };
+	struct roster_user_filter by_alice = { .supervisor = "alice", .status = -1 };
 	struct problems p;
 
 	add_user(fx, "alice", "alice@example.org", NULL, NULL);
@@ -1335,7 +1335,7 @@ static void invite_user(struct fx *fx, const char *name)
 
 static unsigned count_invited(struct fx *fx, char *names, size_t len)
 {
-	struct roster_user_filter invited = { NULL, NULL, ROSTER_INVITED };
+	struct roster_user_filter invited = { .status = ROSTER_INVITED };
 	struct problems p;
 
 	memset(&p, 0, sizeof(p));
@@ -1394,6 +1394,57 @@ static void test_invited_index(void **state)
 	assert_healthy(fx);
 }
 
+static unsigned count_api_users(struct fx *fx, char *names, size_t len)
+{
+	struct roster_user_filter api = { .status = -1, .api = true };
+	struct problems p;
+
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(roster_user_foreach(fx->db, &api, count_user, &p), 0);
+	snprintf(names, len, "%s", p.text);
+	return p.n;
+}
+
+/* status/api holds the users with API passwords ("api list" reads it):
+ * the first password adds, removing the last and deleting remove. */
+static void test_api_users_index(void **state)
+{
+	struct fx *fx = *state;
+	char names[64], hash[ROSTER_HASH_MAX];
+
+	add_user(fx, "alice", "alice@example.org", NULL, NULL);
+	add_user(fx, "bob", "bob@example.org", NULL, NULL);
+	add_user(fx, "carol", "carol@example.org", NULL, NULL);
+	assert_int_equal(roster_password_hash(fx->cfg, "an api password", hash), 0);
+	txn_begin(fx);
+	assert_int_equal(roster_api_reset(fx->db, "alice", "ci", hash, NULL, ROSTER_NO_DATE), 0);
+	assert_int_equal(roster_api_reset(fx->db, "alice", "backup", hash, NULL, ROSTER_NO_DATE), 0);
+	assert_int_equal(roster_api_reset(fx->db, "carol", "ci", hash, NULL, ROSTER_NO_DATE), 0);
+	txn_commit(fx);
+	assert_int_equal(count_api_users(fx, names, sizeof(names)), 2);
+	assert_string_equal(names, "alice\ncarol\n");
+	assert_healthy(fx);
+
+	/* the filter reads the list, not every user */
+	copy_raw(fx, KEY_API_USERS, "saved/api");
+	put_raw(fx, KEY_API_USERS, NULL);
+	assert_int_equal(count_api_users(fx, names, sizeof(names)), 0);
+	copy_raw(fx, "saved/api", KEY_API_USERS);
+	put_raw(fx, "saved/api", NULL);
+
+	txn_begin(fx);
+	assert_int_equal(roster_api_remove(fx->db, "alice", "ci"), 0);
+	txn_commit(fx);
+	assert_int_equal(count_api_users(fx, names, sizeof(names)), 2); /* one left */
+	txn_begin(fx);
+	assert_int_equal(roster_api_remove(fx->db, "alice", "backup"), 0);
+	assert_int_equal(roster_user_delete(fx->db, "carol"), 0);
+	txn_commit(fx);
+	assert_int_equal(count_api_users(fx, names, sizeof(names)), 0);
+	assert_false(raw_exists(fx, KEY_API_USERS));
+	assert_healthy(fx);
+}
+
 /* A reports/ or status/ list that disagrees with the users is found,
  * each way. */
 static void test_check_detects_wrong_reports(void **state)
@@ -1403,6 +1454,7 @@ static void test_check_detects_wrong_reports(void **state)
 	} copies[] = {
 		{ "reports/carol", "reports/carol lists bob, who does not report to carol" },
 		{ "status/invited", "status/invited lists bob, who is not invited" },
+		{ KEY_API_USERS, "status/api lists bob, who has none" },
 	};
 	struct fx *fx = *state;
 	struct roster_check_report rep;
@@ -1498,7 +1550,7 @@ static void test_version_1_upgraded(void **state)
 static void test_check_repairs_lists(void **state)
 {
 	struct fx *fx = *state;
-	struct roster_user_filter devs = { "devs", NULL, -1 };
+	struct roster_user_filter devs = { .role = "devs", .status = -1 };
 	struct roster_check_report rep;
 	struct problems p;
 	char names[64];
@@ -1648,6 +1700,7 @@ int main(void)
 		T(test_user_foreach_filters),
 		T(test_reports_index),
 		T(test_invited_index),
+		T(test_api_users_index),
 		T(test_check_healthy),
 		T(test_check_healthy_new_database),
 		T(test_check_detects_edited_event),
