@@ -1333,15 +1333,20 @@ static void invite_user(struct fx *fx, const char *name)
 	txn_commit(fx);
 }
 
-static unsigned count_invited(struct fx *fx, char *names, size_t len)
+/* The users f matches, "a\nb\n" in names; returns how many. */
+static unsigned count_matching(struct fx *fx, struct roster_user_filter f, char *names, size_t len)
 {
-	struct roster_user_filter invited = { .status = ROSTER_INVITED };
 	struct problems p;
 
 	memset(&p, 0, sizeof(p));
-	assert_int_equal(roster_user_foreach(fx->db, &invited, count_user, &p), 0);
+	assert_int_equal(roster_user_foreach(fx->db, &f, count_user, &p), 0);
 	snprintf(names, len, "%s", p.text);
 	return p.n;
+}
+
+static unsigned count_invited(struct fx *fx, char *names, size_t len)
+{
+	return count_matching(fx, (struct roster_user_filter){ .status = ROSTER_INVITED }, names, len);
 }
 
 /* status/invited holds the pending invitations ("invite list" reads it):
@@ -1396,13 +1401,7 @@ static void test_invited_index(void **state)
 
 static unsigned count_api_users(struct fx *fx, char *names, size_t len)
 {
-	struct roster_user_filter api = { .status = -1, .api = true };
-	struct problems p;
-
-	memset(&p, 0, sizeof(p));
-	assert_int_equal(roster_user_foreach(fx->db, &api, count_user, &p), 0);
-	snprintf(names, len, "%s", p.text);
-	return p.n;
+	return count_matching(fx, (struct roster_user_filter){ .status = -1, .api = true }, names, len);
 }
 
 /* status/api holds the users with API passwords ("api list" reads it):
