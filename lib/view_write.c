@@ -19,10 +19,15 @@
 
 /* ---- computing entries ---- */
 
+/* Role name -> gid, for the passwd entries' group lists.  A full rebuild
+ * loads every role; a commit (db set) looks up only the roles its users
+ * hold, as it meets them: with a thousand roles, loading them all was most
+ * of a single user add. */
 struct role_gids {
-	char **names; /* sorted */
+	char **names; /* sorted, NULL-terminated */
 	uint32_t *gids;
-	size_t n;
+	size_t n, cap;
+	struct roster_db *db; /* non-NULL: a name not here yet is looked up */
 };
 
 static void role_gids_free(struct role_gids *rg)
@@ -36,7 +41,7 @@ static int role_gids_load(struct roster_db *db, struct role_gids *rg)
 {
 	int r = roster_role_names(db, &rg->names);
 
-	rg->n = roster_strv_len(rg->names);
+	rg->n = rg->cap = roster_strv_len(rg->names);
 	rg->gids = calloc(rg->n + 1, sizeof(uint32_t));
 	if (r == 0 && !rg->gids)
 		r = -ENOMEM;
@@ -51,18 +56,53 @@ static int role_gids_load(struct roster_db *db, struct role_gids *rg)
 	return r;
 }
 
-static int cmp_name(const void *a, const void *b)
+/* 0, -ENOENT (no such role: a vanished one is left out) or -errno. */
+static int role_gid(struct role_gids *rg, const char *name, uint32_t *gid)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
+	struct roster_role *ro = NULL;
+	size_t lo = 0, hi = rg->n;
+	int r;
 
-static int role_gid(const struct role_gids *rg, const char *name, uint32_t *gid)
-{
-	char **p = bsearch(&name, rg->names, rg->n, sizeof(char *), cmp_name);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int d = strcmp(rg->names[mid], name);
 
-	if (!p)
+		if (d == 0) {
+			*gid = rg->gids[mid];
+			return 0;
+		}
+		if (d < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!rg->db)
 		return -ENOENT;
-	*gid = rg->gids[p - rg->names];
+	if ((r = role_load(rg->db, name, &ro)) < 0)
+		return r;
+	*gid = ro->gid;
+	roster_role_free(ro);
+	if (rg->n == rg->cap) { /* names keeps room for its NULL */
+		size_t cap = rg->cap ? rg->cap * 2 : 16;
+		char **nv = realloc(rg->names, (cap + 1) * sizeof(char *));
+		uint32_t *gv = nv ? realloc(rg->gids, cap * sizeof(uint32_t)) : NULL;
+
+		if (nv)
+			rg->names = nv;
+		if (!gv)
+			return -ENOMEM;
+		rg->gids = gv;
+		rg->cap = cap;
+	}
+	memmove(rg->names + lo + 1, rg->names + lo, (rg->n - lo) * sizeof(char *));
+	memmove(rg->gids + lo + 1, rg->gids + lo, (rg->n - lo) * sizeof(uint32_t));
+	if (!(rg->names[lo] = strdup(name))) {
+		memmove(rg->names + lo, rg->names + lo + 1, (rg->n - lo) * sizeof(char *));
+		memmove(rg->gids + lo, rg->gids + lo + 1, (rg->n - lo) * sizeof(uint32_t));
+		return -ENOMEM;
+	}
+	rg->gids[lo] = *gid;
+	rg->names[++rg->n] = NULL;
 	return 0;
 }
 
@@ -71,7 +111,7 @@ static void put_str(struct buf *b, const char *s)
 	buf_put(b, s ? s : "", s ? strlen(s) + 1 : 1);
 }
 
-static int pw_value(const struct roster_user *u, const struct role_gids *rg, struct buf *v)
+static int pw_value(const struct roster_user *u, struct role_gids *rg, struct buf *v)
 {
 	size_t n = roster_strv_len(u->roles);
 	uint32_t k = 0;
@@ -82,11 +122,13 @@ static int pw_value(const struct roster_user *u, const struct role_gids *rg, str
 	buf_u32(v, (uint32_t)n); /* patched below if a role has vanished */
 	for (size_t i = 0; i < n; i++) {
 		uint32_t g;
+		int r = role_gid(rg, u->roles[i], &g);
 
-		if (role_gid(rg, u->roles[i], &g) == 0) {
+		if (r == 0) {
 			buf_u32(v, g);
 			k++;
-		}
+		} else if (r != -ENOENT)
+			return r;
 	}
 	if (!v->err && k != n)
 		memcpy(v->p + 8, &k, 4);
@@ -185,7 +227,7 @@ static int role_entry(struct roster_db *db, const char *name, struct buf *v)
 	return r;
 }
 
-static int user_entry(struct roster_db *db, const char *name, const struct role_gids *rg, bool group,
+static int user_entry(struct roster_db *db, const char *name, struct role_gids *rg, bool group,
 		      uint32_t want_id, struct buf *v)
 {
 	struct roster_user *u = NULL;
@@ -201,7 +243,7 @@ static int user_entry(struct roster_db *db, const char *name, const struct role_
 }
 
 /* The value of view key kind+body, or -ENOENT when it has none. */
-static int entry_for(struct roster_db *db, const struct role_gids *rg, char kind, const char *body,
+static int entry_for(struct roster_db *db, struct role_gids *rg, char kind, const char *body,
 		     struct buf *v)
 {
 	char owner[KEY_MAX];
@@ -583,12 +625,12 @@ static int shard_keep_untouched(const struct key_ref *keys, size_t nkeys, const 
 
 int view_update_touched(struct roster_db *db, uint64_t gen)
 {
-	struct role_gids rg = { 0 };
+	struct role_gids rg = { .db = db };
 	bool dirty[VIEW_SHARDS] = { false }, rebuild = false;
 	uint8_t *tshard = NULL; /* the shard of each touched key */
 	struct key_ref *keys = NULL; /* the touched keys of one shard */
 	char *const *t;
-	int r = role_gids_load(db, &rg);
+	int r = 0;
 
 	touched_seal(db);
 	t = db->touched;
