@@ -234,6 +234,12 @@ static int count_elem(const char *s, size_t len, void *priv)
 	return 0;
 }
 
+static void no_reject(unsigned long line, const char *reason, void *priv)
+{
+	(void)priv;
+	fail_msg("import rejected line %lu: %s", line, reason);
+}
+
 /* A member list stored in a form this roster does not write (unsorted, a
  * duplicate: an older or a hand-edited database) is decoded instead of
  * read in place, so the group still comes out sorted and whole, and the
@@ -285,6 +291,31 @@ static void test_role_members_not_canonical(void **state)
 	assert_int_equal(count, 3);
 	free(d.dptr);
 	assert_healthy(fx);
+
+	/* db import merging into such a list decodes it too */
+	assert_int_equal(tdb_store(fx->db->tdb, k, (TDB_DATA){ rec, n }, TDB_REPLACE), 0);
+	{
+		static const char json[] =
+			"{\"type\":\"user\",\"name\":\"dave\",\"email\":\"dave@example.org\",\"roles\":[\"devs\"]}\n";
+		struct roster_import_options o = { .format = ROSTER_FORMAT_JSON };
+		struct roster_import_report rep;
+		FILE *in = fmemopen((void *)json, sizeof(json) - 1, "r");
+
+		assert_non_null(in);
+		if (roster_import(fx->db, in, &o, no_reject, NULL, &rep) != 0)
+			fail_msg("import: %s", roster_db_error(fx->db));
+		fclose(in);
+		assert_int_equal(rep.users, 1);
+	}
+	get_gr(fx, "devs", &e, &gr);
+	assert_int_equal(gr.nmem, 3); /* the stored alice and carol (not bob: the list
+				       * was put back without him), and dave */
+	assert_memory_equal(gr.members, "alice\0carol\0dave", sizeof("alice\0carol\0dave"));
+	entry_close(&e);
+	d = tdb_fetch(fx->db->tdb, k);
+	assert_non_null(d.dptr);
+	assert_int_equal(codec_strv_each(d.dptr, d.dsize, &count, count_elem, &seen), 0);
+	free(d.dptr);
 }
 
 static void test_deleted_role_disappears(void **state)
