@@ -29,12 +29,12 @@ struct check {
 	size_t nroles;
 	uint32_t *uids;
 	size_t nuids, cap;
-	/* "KEY\tUSER" pairs, KEY a list (reports/SUPERVISOR, status/invited):
-	 * from the user records, and from the lists themselves */
+	/* "KEY\tUSER" pairs, KEY a list (reports/SUPERVISOR, status/invited,
+	 * status/api): as the user records say, and as the lists hold them */
 	struct pairs {
 		char **v;
 		size_t n, cap;
-	} supervised, listed;
+	} from_users, from_lists;
 	unsigned list_problems;
 	int r;
 };
@@ -171,7 +171,7 @@ static void list_rule(const char *key, int len, char *yes, char *no, size_t outl
  * the two sorted pair lists are equal. */
 static void check_lists(struct check *c)
 {
-	struct pairs *a = &c->supervised, *b = &c->listed;
+	struct pairs *a = &c->from_users, *b = &c->from_lists;
 	size_t i = 0, j = 0;
 	char yes[KEY_MAX + 32], no[KEY_MAX + 32];
 
@@ -237,13 +237,14 @@ static void check_user(struct check *c, const char *key_name, const struct roste
 		if (user_load(c->db, u->supervisor, &s) < 0 || s->status == ROSTER_DELETED)
 			problem(c, "%s: supervisor %s does not exist", u->name, u->supervisor);
 		roster_user_free(s);
-		key_reports(key, u->supervisor);
-		pair_add(c, &c->supervised, key, u->name);
 	}
-	if (u->status == ROSTER_INVITED)
-		pair_add(c, &c->supervised, KEY_INVITED, u->name);
-	if (has_api(u))
-		pair_add(c, &c->supervised, KEY_API_USERS, u->name);
+	{
+		char keys[USER_LISTS_MAX][KEY_MAX];
+		size_t n = user_list_keys(u, keys);
+
+		for (size_t i = 0; i < n; i++)
+			pair_add(c, &c->from_users, keys[i], u->name);
+	}
 	for (char **p = u->roles; p && *p; p++) {
 		char *const *m = members_of(c, *p);
 
@@ -341,7 +342,7 @@ static int walk(struct tdb_context *tdb, TDB_DATA k, TDB_DATA d, void *priv)
 		if (codec_strv_decode(d.dptr, d.dsize, &v) < 0)
 			list_problem(c, "the list %s cannot be decoded", key);
 		for (char **p = v; p && *p; p++)
-			pair_add(c, &c->listed, key, *p);
+			pair_add(c, &c->from_lists, key, *p);
 		roster_strv_free(v);
 	} else if (has_prefix(key, "user/")) {
 		r = codec_user_decode(d.dptr, d.dsize, &u);
@@ -434,7 +435,7 @@ int roster_db_check(struct roster_db *db, bool repair, roster_problem_fn fn, voi
 			problem(&c, "uid %u is used by more than one user", (unsigned)c.uids[i]);
 	check_roles(&c);
 	/* A version 1 database has no lists yet: its first write adds them. */
-	if (version >= DB_VERSION_LISTS || c.listed.n)
+	if (version >= DB_VERSION_LISTS || c.from_lists.n)
 		check_lists(&c);
 	r = history_verify(db, fn, priv, &rep->events, &rep->problems);
 	if (r < 0)
@@ -470,8 +471,8 @@ int roster_db_check(struct roster_db *db, bool repair, roster_problem_fn fn, voi
 			rep->repaired += view_problems;
 	}
 out:
-	pairs_free(&c.supervised);
-	pairs_free(&c.listed);
+	pairs_free(&c.from_users);
+	pairs_free(&c.from_lists);
 	free(c.uids);
 	members_free(&c);
 	roster_strv_free(c.roles);

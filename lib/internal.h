@@ -113,6 +113,13 @@ bool db_exists(struct roster_db *db, const char *key);
  * and storing an empty list deletes the key. */
 int db_get_list(struct roster_db *db, const char *key, char ***out) MUST_CHECK;
 int db_put_list(struct roster_db *db, const char *key, char *const *v) MUST_CHECK;
+/* The same list in place where its encoding allows (codec_strv_each),
+ * decoded where not: fn gets each name (not NUL-terminated), *count is
+ * set before the first call. */
+int db_list_each(struct roster_db *db, const char *key, size_t *count, strv_elem_fn fn,
+		 void *priv) MUST_CHECK;
+/* r, with the message that names key when r says the list is damaged. */
+int db_list_fail(struct roster_db *db, int r, const char *key);
 int db_get_u64(struct roster_db *db, const char *key, uint64_t *v) MUST_CHECK;
 int db_put_u64(struct roster_db *db, const char *key, uint64_t v) MUST_CHECK;
 int db_require_txn(struct roster_db *db) MUST_CHECK;
@@ -156,7 +163,11 @@ int members_store(struct roster_db *db, const char *role, char *const *m) MUST_C
  * DB_VERSION_LISTS or, with members (members/ROLE too), for db check
  * --repair.  What is stored under those prefixes is replaced. */
 bool lists_indexed(struct roster_db *db);
-bool has_api(const struct roster_user *u); /* a live user with API passwords */
+/* The lists besides members/ that u belongs in - reports/SUPERVISOR,
+ * status/invited, status/api - as keys; returns how many.  The one rule
+ * that user_write, the import, the build and db check all follow. */
+#define USER_LISTS_MAX 3
+size_t user_list_keys(const struct roster_user *u, char keys[USER_LISTS_MAX][KEY_MAX]);
 int lists_build(struct roster_db *db, bool members) MUST_CHECK;
 /* Allocates the next never-used id in the configured range, free in the
  * system files both as a uid and as a gid. */

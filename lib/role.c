@@ -310,27 +310,10 @@ static int count_none(const char *s, size_t len, void *priv)
 
 int roster_role_member_count(struct roster_db *db, const char *role, size_t *n)
 {
-	char key[KEY_MAX], **m = NULL;
-	TDB_DATA d;
-	int r;
+	char key[KEY_MAX];
 
-	*n = 0;
 	key_members(key, role);
-	r = db_fetch(db, key, &d);
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0)
-		return r;
-	/* counted in place: a million members are not a million strings */
-	r = codec_strv_each(d.dptr, d.dsize, n, count_none, NULL);
-	free(d.dptr);
-	if (r == -EAGAIN) {
-		r = members_load(db, role, &m);
-		*n = roster_strv_len(m);
-		roster_strv_free(m);
-	} else if (r < 0)
-		r = db_fail(db, r, "the list %s is damaged; run roster db check", key);
-	return r;
+	return db_list_each(db, key, n, count_none, NULL);
 }
 
 int role_import(struct roster_db *db, const struct roster_role *role)

@@ -95,6 +95,13 @@ bool db_exists(struct roster_db *db, const char *key)
 	return tdb_exists(db->tdb, tkey(key)) == 1;
 }
 
+int db_list_fail(struct roster_db *db, int r, const char *key)
+{
+	if (r == -EBADMSG || r == -EPROTONOSUPPORT)
+		return db_fail(db, r, "the list %s is damaged; run roster db check", key);
+	return r;
+}
+
 int db_get_list(struct roster_db *db, const char *key, char ***out)
 {
 	TDB_DATA d;
@@ -108,9 +115,34 @@ int db_get_list(struct roster_db *db, const char *key, char ***out)
 		return r;
 	r = codec_strv_decode(d.dptr, d.dsize, out);
 	free(d.dptr);
+	return r < 0 ? db_list_fail(db, r, key) : 0;
+}
+
+int db_list_each(struct roster_db *db, const char *key, size_t *count, strv_elem_fn fn, void *priv)
+{
+	char **v = NULL;
+	TDB_DATA d;
+	int r;
+
+	*count = 0;
+	r = db_fetch(db, key, &d);
+	if (r == -ENOENT)
+		return 0;
 	if (r < 0)
-		return db_fail(db, r, "the list %s is damaged; run roster db check", key);
-	return 0;
+		return r;
+	/* In place: a role of a million members is not a million strings.
+	 * -EAGAIN comes before fn is ever called. */
+	r = codec_strv_each(d.dptr, d.dsize, count, fn, priv);
+	free(d.dptr);
+	if (r != -EAGAIN)
+		return db_list_fail(db, r, key);
+	/* Not in the form this roster writes: decoded, which normalizes. */
+	r = db_get_list(db, key, &v);
+	*count = roster_strv_len(v);
+	for (char **p = v; r == 0 && p && *p; p++)
+		r = fn(*p, strlen(*p), priv);
+	roster_strv_free(v);
+	return r;
 }
 
 int db_put_list(struct roster_db *db, const char *key, char *const *v)

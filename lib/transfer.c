@@ -1298,11 +1298,11 @@ static int check_all(struct check *c)
 
 /* ---- writing, in batches ---- */
 
-/* The names each batch adds to a list: members/ROLE, or the list that key
- * names for an owner (reports/SUPERVISOR, status/invited). */
+/* The names each batch adds to a list: members/ROLE (owner: the role),
+ * or with keyed set, the list whose key the owner is (user_list_keys). */
 struct lists {
-	struct map owners; /* role, supervisor, status -> index in v */
-	void (*key)(char out[KEY_MAX], const char *owner); /* NULL: members/ */
+	struct map owners; /* owner -> index in v */
+	bool keyed;        /* owners are keys, copied here */
 	struct {
 		const char *owner;
 		char **names;
@@ -1325,6 +1325,8 @@ static int lists_note(struct lists *m, const char *owner, char *user)
 			m->v = v;
 			m->cap = cap;
 		}
+		if (m->keyed && !(owner = strdup(owner)))
+			return -ENOMEM;
 		i = (uint32_t)m->n++;
 		memset(&m->v[i], 0, sizeof(m->v[i]));
 		m->v[i].owner = owner;
@@ -1370,10 +1372,8 @@ static int merge_stored(struct roster_db *db, const char *key, char **names, siz
 	if (r == 0)
 		r = db_store(db, key, b.p, b.len);
 	buf_free(&b);
-	if (r == -EBADMSG || r == -EPROTONOSUPPORT)
-		return db_fail(db, r, "the list %s is damaged; run roster db check", key);
 	if (r != -EAGAIN)
-		return r;
+		return db_list_fail(db, r, key);
 	/* Not in the form this roster writes: decoding normalizes it. */
 	r = db_get_list(db, key, &old);
 	nold = roster_strv_len(old);
@@ -1404,8 +1404,8 @@ static int lists_flush(struct roster_db *db, struct lists *m)
 		char key[KEY_MAX];
 
 		qsort(m->v[i].names, m->v[i].n, sizeof(char *), cmp_str);
-		if (m->key)
-			m->key(key, m->v[i].owner);
+		if (m->keyed)
+			snprintf(key, sizeof(key), "%s", m->v[i].owner);
 		else {
 			key_members(key, m->v[i].owner);
 			r = role_load(db, m->v[i].owner, &ro);
@@ -1422,8 +1422,11 @@ static int lists_flush(struct roster_db *db, struct lists *m)
 
 static void lists_free(struct lists *m)
 {
-	for (size_t i = 0; i < m->n; i++)
+	for (size_t i = 0; i < m->n; i++) {
 		free(m->v[i].names);
+		if (m->keyed)
+			free((char *)m->v[i].owner);
+	}
 	free(m->v);
 	map_free(&m->owners);
 	m->v = NULL;
@@ -1456,21 +1459,9 @@ struct writer {
 	struct roster_import_report *rep;
 };
 
-static void key_invited(char out[KEY_MAX], const char *owner)
-{
-	(void)owner;
-	snprintf(out, KEY_MAX, "%s", KEY_INVITED);
-}
-
-static void key_api_users(char out[KEY_MAX], const char *owner)
-{
-	(void)owner;
-	snprintf(out, KEY_MAX, "%s", KEY_API_USERS);
-}
-
 /* The lists a batch adds names to, flushed before its commit. */
 struct batch_lists {
-	struct lists members, reports, invited, api;
+	struct lists members, others;
 };
 
 static int write_user(struct writer *w, struct item *it, struct batch_lists *b)
@@ -1492,12 +1483,13 @@ static int write_user(struct writer *w, struct item *it, struct batch_lists *b)
 	r = r ?: user_import(w->db, u);
 	for (char **p = u->roles; r == 0 && p && *p; p++)
 		r = lists_note(&b->members, *p, u->name);
-	if (r == 0 && u->supervisor && u->status != ROSTER_DELETED)
-		r = lists_note(&b->reports, u->supervisor, u->name);
-	if (r == 0 && u->status == ROSTER_INVITED)
-		r = lists_note(&b->invited, "invited", u->name);
-	if (r == 0 && has_api(u))
-		r = lists_note(&b->api, "api", u->name);
+	if (r == 0) {
+		char keys[USER_LISTS_MAX][KEY_MAX];
+		size_t n = user_list_keys(u, keys);
+
+		for (size_t i = 0; r == 0 && i < n; i++)
+			r = lists_note(&b->others, keys[i], u->name);
+	}
 	it->written = r == 0;
 	return r;
 }
@@ -1511,9 +1503,7 @@ static int write_batches(struct writer *w)
 	while (r == 0 && (first || next < w->norder)) {
 		struct batch_lists b = {
 			.members = { .owners.strings = true },
-			.reports = { .owners.strings = true, .key = key_reports },
-			.invited = { .owners.strings = true, .key = key_invited },
-			.api = { .owners.strings = true, .key = key_api_users },
+			.others = { .owners.strings = true, .keyed = true },
 		};
 		unsigned users = 0, roles = 0;
 		bool wrote_meta = false;
@@ -1542,13 +1532,10 @@ static int write_batches(struct writer *w)
 		}
 		for (; r == 0 && next < w->norder && users < w->batch; next++, users++)
 			r = write_user(w, &w->l->v[w->order[next]], &b);
-		r = r ?: lists_flush(w->db, &b.members) ?: lists_flush(w->db, &b.reports) ?:
-			 lists_flush(w->db, &b.invited) ?: lists_flush(w->db, &b.api);
+		r = r ?: lists_flush(w->db, &b.members) ?: lists_flush(w->db, &b.others);
 		if (r < 0) {
 			lists_free(&b.members);
-			lists_free(&b.reports);
-			lists_free(&b.invited);
-			lists_free(&b.api);
+			lists_free(&b.others);
 			roster_txn_abort(w->db);
 			break;
 		}

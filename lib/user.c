@@ -312,10 +312,8 @@ static int list_change(struct roster_db *db, const char *key, const char *user, 
 	if (r >= 0 && changed)
 		r = r == 0 ? db_delete(db, key) : db_store(db, key, b.p, b.len);
 	buf_free(&b);
-	if (r == -EBADMSG || r == -EPROTONOSUPPORT)
-		return db_fail(db, r, "the list %s is damaged; run roster db check", key);
 	if (r != -EAGAIN)
-		return r < 0 ? r : 0;
+		return r < 0 ? db_list_fail(db, r, key) : 0;
 	/* Not in the form this roster writes: decoding normalizes it. */
 	r = db_get_list(db, key, &v);
 	if (r == 0)
@@ -338,9 +336,32 @@ static int members_change(struct roster_db *db, const char *role, const char *us
 	return r;
 }
 
-bool has_api(const struct roster_user *u)
+static bool has_api(const struct roster_user *u)
 {
 	return u->status != ROSTER_DELETED && u->api_labels && u->api_labels[0];
+}
+
+size_t user_list_keys(const struct roster_user *u, char keys[USER_LISTS_MAX][KEY_MAX])
+{
+	size_t n = 0;
+
+	if (u->status == ROSTER_DELETED)
+		return 0;
+	if (u->supervisor)
+		key_reports(keys[n++], u->supervisor);
+	if (u->status == ROSTER_INVITED)
+		snprintf(keys[n++], KEY_MAX, "%s", KEY_INVITED);
+	if (has_api(u))
+		snprintf(keys[n++], KEY_MAX, "%s", KEY_API_USERS);
+	return n;
+}
+
+static bool keys_have(char keys[][KEY_MAX], size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(keys[i], key) == 0)
+			return true;
+	return false;
 }
 
 bool lists_indexed(struct roster_db *db)
@@ -438,26 +459,17 @@ static int user_write(struct roster_db *db, const struct roster_user *o, struct 
 	for (char **p = o ? o->roles : NULL; r == 0 && p && *p; p++)
 		if (!strv_contains(n->roles, *p))
 			r = members_change(db, *p, n->name, false);
-	if (r == 0 && (!o || !str_eq(o->supervisor, n->supervisor))) {
-		char key[KEY_MAX];
+	if (r == 0) {
+		char ok[USER_LISTS_MAX][KEY_MAX], nk[USER_LISTS_MAX][KEY_MAX];
+		size_t no = o ? user_list_keys(o, ok) : 0, nn = user_list_keys(n, nk);
 
-		if (o && o->supervisor) {
-			key_reports(key, o->supervisor);
-			r = list_change(db, key, n->name, false);
-		}
-		if (r == 0 && n->supervisor) {
-			key_reports(key, n->supervisor);
-			r = list_change(db, key, n->name, true);
-		}
+		for (size_t i = 0; r == 0 && i < no; i++)
+			if (!keys_have(nk, nn, ok[i]))
+				r = list_change(db, ok[i], n->name, false);
+		for (size_t i = 0; r == 0 && i < nn; i++)
+			if (!keys_have(ok, no, nk[i]))
+				r = list_change(db, nk[i], n->name, true);
 	}
-	if (r == 0 && (!o || o->status != n->status)) {
-		if (o && o->status == ROSTER_INVITED)
-			r = list_change(db, KEY_INVITED, n->name, false);
-		if (r == 0 && n->status == ROSTER_INVITED)
-			r = list_change(db, KEY_INVITED, n->name, true);
-	}
-	if (r == 0 && (o ? has_api(o) : false) != has_api(n))
-		r = list_change(db, KEY_API_USERS, n->name, has_api(n));
 	if (r < 0)
 		return r;
 	diff_users(&c, o, n);
@@ -826,14 +838,13 @@ static int collect_pairs(struct tdb_context *tdb, TDB_DATA k, TDB_DATA d, void *
 	}
 	if (!has_prefix(k, "user/") || codec_user_decode(d.dptr, d.dsize, &u) < 0)
 		return 0;
-	if (u->status != ROSTER_DELETED && u->supervisor) {
-		key_reports(key, u->supervisor);
-		pair_add(ps, key, u->name);
+	{
+		char keys[USER_LISTS_MAX][KEY_MAX];
+		size_t n = user_list_keys(u, keys);
+
+		for (size_t i = 0; i < n; i++)
+			pair_add(ps, keys[i], u->name);
 	}
-	if (u->status == ROSTER_INVITED)
-		pair_add(ps, KEY_INVITED, u->name);
-	if (has_api(u))
-		pair_add(ps, KEY_API_USERS, u->name);
 	for (char **p = u->roles; ps->roles && u->status != ROSTER_DELETED && p && *p; p++)
 		if (bsearch(p, ps->roles, ps->nroles, sizeof(char *), cmp_strp)) {
 			key_members(key, *p);
@@ -870,9 +881,7 @@ int lists_build(struct roster_db *db, bool members)
 	ps.old = &old;
 	if (members && (r = roster_role_names(db, &ps.roles)) < 0)
 		return r;
-	ps.nroles = roster_strv_len(ps.roles);
-	if (ps.nroles)
-		qsort(ps.roles, ps.nroles, sizeof(char *), cmp_strp);
+	ps.nroles = roster_strv_len(ps.roles); /* sorted, as bsearch needs */
 	if (r == 0 && tdb_traverse_read(db->tdb, collect_pairs, &ps) < 0 && ps.r == 0 && old.r == 0)
 		r = db_fail(db, -EIO, "cannot read the database: %s", tdb_errorstr(db->tdb));
 	r = r ?: ps.r ?: old.r;

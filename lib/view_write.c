@@ -185,46 +185,31 @@ static int put_member(const char *s, size_t len, void *priv)
 	return v->err;
 }
 
+/* gr_value() with the members straight from the stored list. */
 static int role_entry(struct roster_db *db, const char *name, struct buf *v)
 {
 	struct roster_role *ro = NULL;
-	char key[KEY_MAX], **m = NULL;
-	size_t n = 0, count;
-	TDB_DATA d = { 0 };
+	char key[KEY_MAX];
+	size_t at, count;
 	int r = role_load(db, name, &ro);
 
 	if (r < 0)
 		return r;
 	key_members(key, name);
-	r = db_fetch(db, key, &d);
-	if (r == -ENOENT) /* no members */
-		r = gr_value(ro->name, ro->gid, NULL, v);
-	else if (r == 0) {
-		/* The members straight from the stored list: a role of a
-		 * million members is one pass, not a million strings. */
-		buf_u32(v, ro->gid);
-		n = v->len;
-		buf_u32(v, 0);
-		put_str(v, ro->name);
-		r = codec_strv_each(d.dptr, d.dsize, &count, put_member, v);
-		if (r == 0 && count > UINT32_MAX)
-			r = -E2BIG;
-		if (r == 0 && !v->err) {
-			uint32_t c = (uint32_t)count;
+	buf_u32(v, ro->gid);
+	at = v->len;
+	buf_u32(v, 0); /* the count, patched below */
+	put_str(v, ro->name);
+	r = db_list_each(db, key, &count, put_member, v);
+	if (r == 0 && count > UINT32_MAX)
+		r = -E2BIG;
+	if (r == 0 && !v->err) {
+		uint32_t c = (uint32_t)count;
 
-			memcpy(v->p + n, &c, sizeof(c));
-		}
-		if (r == -EAGAIN) { /* not in the form we write: decode it */
-			v->len = n - sizeof(uint32_t);
-			r = members_load(db, name, &m) ?: gr_value(ro->name, ro->gid, m, v);
-		} else if (r == -EBADMSG || r == -EPROTONOSUPPORT)
-			r = db_fail(db, r, "the list %s is damaged; run roster db check", key);
-		r = r ?: v->err;
+		memcpy(v->p + at, &c, sizeof(c));
 	}
-	free(d.dptr);
-	roster_strv_free(m);
 	roster_role_free(ro);
-	return r;
+	return r ?: v->err;
 }
 
 static int user_entry(struct roster_db *db, const char *name, struct role_gids *rg, bool group,
