@@ -15,7 +15,9 @@
  *     takes every lock before the fork and releases it on both sides.
  *     Lock order: the cursors, then the shards in index order.  (258
  *     uncontended locks: a few microseconds per fork.)
- *  5. The module never re-enters itself (a thread-local guard).
+ *  5. The module never re-enters itself (a thread-local guard).  The
+ *     guard is initial-exec TLS: the general-dynamic model would have
+ *     glibc malloc the thread's block on the first call (rule 1).
  *  6. ROSTER_NSS_DIR is read with secure_getenv(): a setuid program
  *     always reads LOCALSTATEDIR/lib/roster.
  *  7. No destructor unmaps the cache: at exit() other threads may still be
@@ -28,6 +30,12 @@
  *     in the comparison forces every shard to be checked again and the
  *     stamp file itself is re-examined: files swapped behind roster's back
  *     are seen within a second.
+ *  9. No thread is cancelled inside the module: open(2) and close(2) are
+ *     cancellation points, and glibc lets getpwnam_r() be cancelled, so a
+ *     thread cancelled there would leave its lock held and every later
+ *     lookup, and fork(), would wait forever.  nss_enter() disables
+ *     cancellation and nss_leave() restores it; a pending cancel acts at
+ *     the caller's next cancellation point.
  */
 #include "common.h"
 
@@ -99,7 +107,8 @@ static ino_t stamp_ino;
 static _Atomic long stamp_second = -1; /* when the stamp was last examined */
 static _Atomic unsigned stamp_epoch;
 
-static __thread bool busy;
+static __thread bool busy __attribute__((tls_model("initial-exec")));
+static __thread int cancel_state __attribute__((tls_model("initial-exec")));
 
 /* ---- fork safety ---- */
 
@@ -302,10 +311,13 @@ static void cursor_rewind(struct cursor *c)
 void nss_enum_rewind(enum nss_db db)
 {
 	struct cursor *c = &cursors[db];
+	int old;
 
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old); /* rule 9 */
 	pthread_mutex_lock(&c->lock);
 	cursor_rewind(c);
 	pthread_mutex_unlock(&c->lock);
+	pthread_setcancelstate(old, NULL);
 }
 
 /* A missing shard holds nothing; a missing view is an unavailable one. */
@@ -333,12 +345,16 @@ int nss_enum_next(enum nss_db db, char kind, nss_value_fn fn, void *priv)
 				break;
 			}
 			r = map_shard(c->shard, &c->map);
-			if (r == -ENOENT && view_dir_exists()) {
+			/* A missing shard holds nothing.  A damaged one is
+			 * passed over (db check and doctor name it): an error
+			 * here would end the whole walk, since glibc moves on
+			 * to the next service and never asks us again. */
+			if ((r == -ENOENT && view_dir_exists()) || r == -EBADMSG) {
 				c->shard++;
 				continue;
 			}
 			if (r < 0)
-				break; /* tried again on the next call */
+				break; /* no view, or out of fds or memory */
 			c->pos = 0;
 		}
 		undo = c->pos;
@@ -348,10 +364,10 @@ int nss_enum_next(enum nss_db db, char kind, nss_value_fn fn, void *priv)
 			c->shard++;
 			continue;
 		}
-		if (r < 0) { /* damaged: report it once, then go past it */
+		if (r < 0) { /* damaged from here on: the next shard */
 			view_map_close(&c->map);
 			c->shard++;
-			break;
+			continue;
 		}
 		if (klen < 1 || key[0] != kind)
 			continue;
@@ -378,11 +394,13 @@ bool nss_enter(void)
 	if (busy)
 		return false;
 	busy = true;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
 	return true;
 }
 
 void nss_leave(void)
 {
+	pthread_setcancelstate(cancel_state, NULL);
 	busy = false;
 }
 

@@ -10,6 +10,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdalign.h>
@@ -109,16 +110,17 @@ static const char *shard_of(const char *body)
  * rewritten in place.  Files swapped without it are seen within a second. */
 static void bump_stamp(void)
 {
-	char path[300], digit;
+	static unsigned bumps;
+	char path[300], digits[4];
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/view/generation", fx.dbdir);
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	assert_true(fd >= 0);
-	/* the last hex digit of the nonce, changed to another digit */
-	assert_int_equal(pread(fd, &digit, 1, VIEW_STAMP_LEN - 2), 1);
-	digit = digit == '0' ? '1' : '0';
-	assert_int_equal(pwrite(fd, &digit, 1, VIEW_STAMP_LEN - 2), 1);
+	/* The last three hex digits of the nonce, from a counter: a value
+	 * seen before would let a lookup trust a shard it mapped then. */
+	snprintf(digits, sizeof(digits), "%03x", ++bumps & 0xfff);
+	assert_int_equal(pwrite(fd, digits, 3, VIEW_STAMP_LEN - 4), 3);
 	close(fd);
 }
 
@@ -858,6 +860,191 @@ static void test_damaged_shard(void **state)
 	assert_int_equal(pw.pw_uid, uid_alice);
 }
 
+/* The same bytes under a new inode, with a new stamp: the next lookup in
+ * that shard maps it again, so it calls open(2). */
+static void replace_with_copy(const char *path)
+{
+	struct stat st;
+	char *copy;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	copy = malloc((size_t)st.st_size);
+	assert_non_null(copy);
+	assert_int_equal(read(fd, copy, (size_t)st.st_size), st.st_size);
+	close(fd);
+	replace_file(path, copy, (size_t)st.st_size);
+	free(copy);
+}
+
+/* A damaged shard is passed over: the walk goes on to the other shards and
+ * ends with NOTFOUND.  An error would end it for good, since glibc moves
+ * on to the next service and never calls getpwent_r again. */
+static void test_enumerate_damaged_shard(void **state)
+{
+	static char seen[MAX_SEEN][40];
+	char uid_text[16], path[256], saved[300];
+	unsigned damaged, expect = 0, n;
+	struct passwd pw;
+	int err = 0;
+
+	(void)state;
+	assert_int_equal(nss.getpwnam_r("alice", &pw, big, sizeof(big), &err), NSS_STATUS_SUCCESS);
+	snprintf(uid_text, sizeof(uid_text), "%u", (unsigned)pw.pw_uid);
+	damaged = view_shard_of(view_hash(uid_text, strlen(uid_text)));
+	for (unsigned i = 0; i < nusers; i++) {
+		char id[16];
+
+		assert_int_equal(nss.getpwnam_r(users[i], &pw, big, sizeof(big), &err), NSS_STATUS_SUCCESS);
+		snprintf(id, sizeof(id), "%u", (unsigned)pw.pw_uid);
+		expect += view_shard_of(view_hash(id, strlen(id))) != damaged;
+	}
+	assert_true(expect > 0 && expect < nusers);
+
+	snprintf(path, sizeof(path), "%s", shard_of(uid_text));
+	snprintf(saved, sizeof(saved), "%s.saved", path);
+	assert_int_equal(link(path, saved), 0);
+	replace_file(path, "this is not a view shard, not at all, no", 40);
+	n = walk(false, false, seen);
+	assert_int_equal(rename(saved, path), 0);
+	bump_stamp();
+	assert_int_equal(n, expect);
+	assert_int_equal(count_of(seen, n, "alice"), 0);
+}
+
+/* ---- no allocation ---- */
+
+/* The mallocs a thread makes while it counts.  glibc's dynamic TLS would
+ * allocate the module's block with malloc on the first call in each
+ * thread.  Under ASan its allocator's hook counts them; otherwise malloc,
+ * exported from the test program (-rdynamic), does. */
+static __thread bool counting;
+static __thread unsigned mallocs;
+
+#ifdef __SANITIZE_ADDRESS__
+int __sanitizer_install_malloc_and_free_hooks(void (*)(const volatile void *, size_t),
+					      void (*)(const volatile void *));
+
+static void malloc_hook(const volatile void *p, size_t n)
+{
+	(void)p;
+	(void)n;
+	if (counting)
+		mallocs++;
+}
+
+static void free_hook(const volatile void *p)
+{
+	(void)p;
+}
+
+static void count_mallocs(void)
+{
+	assert_int_not_equal(__sanitizer_install_malloc_and_free_hooks(malloc_hook, free_hook), 0);
+}
+#else
+extern void *__libc_malloc(size_t n);
+
+__attribute__((visibility("default"))) void *malloc(size_t n)
+{
+	if (counting)
+		mallocs++;
+	return __libc_malloc(n);
+}
+
+static void count_mallocs(void)
+{
+}
+#endif
+
+static void *first_lookups(void *arg)
+{
+	unsigned *seen = arg;
+	char buf[1024];
+	struct passwd pw;
+	struct group gr;
+	int err = 0;
+	bool ok;
+
+	counting = true;
+	ok = nss.getpwnam_r("alice", &pw, buf, sizeof(buf), &err) == NSS_STATUS_SUCCESS &&
+	     nss.getgrnam_r("devs", &gr, buf, sizeof(buf), &err) == NSS_STATUS_SUCCESS;
+	counting = false;
+	*seen = ok ? mallocs : UINT_MAX;
+	return NULL;
+}
+
+/* Rule 1 of nss_module/common.c, in a thread's first calls. */
+static void test_no_alloc_new_thread(void **state)
+{
+	unsigned seen = UINT_MAX;
+	pthread_t t;
+
+	(void)state;
+	count_mallocs();
+	assert_int_equal(pthread_create(&t, NULL, first_lookups, &seen), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(seen, 0);
+}
+
+/* ---- cancellation ---- */
+
+static enum nss_status cancelled_status;
+
+static void *cancelled_lookup(void *arg)
+{
+	char buf[1024];
+	struct passwd pw;
+	int err = 0;
+
+	(void)arg;
+	pthread_cancel(pthread_self()); /* pending: deferred cancellation */
+	cancelled_status = nss.getpwnam_r("alice", &pw, buf, sizeof(buf), &err);
+	/* Still pending: it never acts, since the thread ends normally (ASan
+	 * reports a false stack overflow when a cancelled thread unwinds). */
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	return NULL;
+}
+
+/* A thread with a cancel pending calls a lookup that must open(2) its shard
+ * again, a cancellation point.  The lookup finishes, since the module
+ * defers the cancel to the caller: nothing stays locked, so a lookup in
+ * the same shard and a fork (which takes every lock) still go through. */
+static void test_cancel_inside_lookup(void **state)
+{
+	struct passwd pw;
+	pthread_t t;
+	void *ret = NULL;
+	int err = 0, status;
+	pid_t pid;
+
+	(void)state;
+	/* A lock left held hangs this test, or the ones after it if an
+	 * assertion below fails: a failure instead, while the alarm runs. */
+	alarm(30);
+	replace_with_copy(shard_of("alice"));
+	cancelled_status = NSS_STATUS_TRYAGAIN;
+	assert_int_equal(pthread_create(&t, NULL, cancelled_lookup, NULL), 0);
+	assert_int_equal(pthread_join(t, &ret), 0);
+	assert_ptr_equal(ret, NULL); /* not cancelled inside the lookup */
+	assert_int_equal(cancelled_status, NSS_STATUS_SUCCESS);
+
+	pid = fork();
+	if (pid == 0) {
+		char buf[1024];
+
+		alarm(2);
+		_exit(nss.getpwnam_r("alice", &pw, buf, sizeof(buf), &err) == NSS_STATUS_SUCCESS ? 0 : 1);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(nss.getpwnam_r("alice", &pw, big, sizeof(big), &err), NSS_STATUS_SUCCESS);
+	alarm(0);
+	assert_int_equal(pw.pw_uid, uid_alice);
+}
+
 /* A shard swapped behind roster's back, with no new stamp, is noticed by
  * the once-a-second re-check: within two seconds at most. */
 static void test_swap_without_stamp(void **state)
@@ -1033,6 +1220,9 @@ int main(void)
 		cmocka_unit_test(test_sees_commit),
 		cmocka_unit_test(test_missing_view),
 		cmocka_unit_test(test_damaged_shard),
+		cmocka_unit_test(test_enumerate_damaged_shard),
+		cmocka_unit_test(test_cancel_inside_lookup),
+		cmocka_unit_test(test_no_alloc_new_thread),
 		cmocka_unit_test(test_swap_without_stamp),
 		cmocka_unit_test(test_fork),
 		cmocka_unit_test(test_closed_fds),
