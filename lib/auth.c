@@ -28,7 +28,12 @@
  *  4. Strings that come from the network or the PAM application (remote
  *     host, service) are bounded and reduced to printable ASCII before they
  *     are stored: roster user show prints them to a terminal.
- *  5. A success during an active lockout clears nothing.
+ *  5. A success during an active lockout clears nothing, and is counted as
+ *     a failure: a right password then costs the same write as a wrong one.
+ *  6. A login is decided on the record as it is after the secret was
+ *     verified, not as it was read before: hashing takes its time, and
+ *     meanwhile other logins may have locked the account, or an
+ *     administrator disabled it or reset the password (roster_auth_success).
  */
 #include "internal.h"
 
@@ -37,9 +42,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define UNKNOWN_KEY "meta/auth_unknown"
 #define ORIGIN_MAX 255 /* a DNS name; longer remote hosts are cut */
+#define LOGIN_WAIT_MS 2000 /* the session's wait for the last-login write */
 
 static const char *const state_names[] = {
 	[ROSTER_AUTH_OK] = "ok",
@@ -107,16 +114,36 @@ int roster_auth_lookup(struct roster_db *db, const char *name, int64_t now, stru
  * or -errno. */
 typedef int (*auth_edit_fn)(struct roster_user *u, void *priv);
 
-static int txn_start(struct roster_db *db)
+/* wait_ms < 0: waits (F_SETLKW) for any other transaction, a login's or an
+ * admin's; otherwise tries again every 10 ms for at most wait_ms, then
+ * -EBUSY. */
+static int txn_start_within(struct roster_db *db, int wait_ms)
 {
 	if (db->in_txn)
 		return db_fail(db, -EBUSY, "internal error: a login event inside a transaction");
-	/* Waits (F_SETLKW) for any other transaction, a login's or an admin's. */
-	if (tdb_transaction_start(db->tdb) != 0)
-		return db_fail(db, -ENOLCK, "cannot start a transaction: %s", tdb_errorstr(db->tdb));
+	if (wait_ms < 0) {
+		if (tdb_transaction_start(db->tdb) != 0)
+			return db_fail(db, -ENOLCK, "cannot start a transaction: %s", tdb_errorstr(db->tdb));
+	} else {
+		for (int waited = 0; tdb_transaction_start_nonblock(db->tdb) != 0; waited += 10) {
+			/* Busy is TDB_ERR_NOLOCK ("lock exists on other keys") */
+			if (tdb_error(db->tdb) != TDB_ERR_LOCK && tdb_error(db->tdb) != TDB_ERR_NOLOCK)
+				return db_fail(db, -ENOLCK, "cannot start a transaction: %s",
+					       tdb_errorstr(db->tdb));
+			if (waited >= wait_ms)
+				return db_fail(db, -EBUSY, "another transaction held the database for %d ms",
+					       wait_ms);
+			nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
+		}
+	}
 	/* roster_db_close() cancels it if we never get to the end. */
 	db->in_txn = true;
 	return 0;
+}
+
+static int txn_start(struct roster_db *db)
+{
+	return txn_start_within(db, -1);
 }
 
 static void txn_cancel(struct roster_db *db)
@@ -134,10 +161,10 @@ static int txn_commit(struct roster_db *db)
 
 /* Reads name inside a transaction, lets fn edit it, stores and commits
  * when fn asks to.  -ENOENT for a missing or deleted user. */
-static int auth_edit(struct roster_db *db, const char *name, auth_edit_fn fn, void *priv)
+static int auth_edit_within(struct roster_db *db, const char *name, int wait_ms, auth_edit_fn fn, void *priv)
 {
 	struct roster_user *u = NULL;
-	int r = txn_start(db);
+	int r = txn_start_within(db, wait_ms);
 
 	if (r < 0)
 		return r;
@@ -151,6 +178,11 @@ static int auth_edit(struct roster_db *db, const char *name, auth_edit_fn fn, vo
 	roster_user_free(u);
 	txn_cancel(db);
 	return r;
+}
+
+static int auth_edit(struct roster_db *db, const char *name, auth_edit_fn fn, void *priv)
+{
+	return auth_edit_within(db, name, -1, fn, priv);
 }
 
 /* One more failure on u at now, by the [lockout] rules of cfg. */
@@ -218,20 +250,56 @@ int roster_auth_fail(struct roster_db *db, const char *name, int64_t now, struct
 	return r == 0 && unknown ? -ENOENT : r;
 }
 
-static int apply_success(struct roster_user *u, void *priv)
+/* Clears the failure count; whether there was anything to clear. */
+static bool clear_failures(struct roster_user *u)
 {
-	int64_t now = *(const int64_t *)priv;
-
-	if (u->locked_until > now)
-		return 0; /* rule 5 */
 	if (!u->fail_count && !u->fail_first && !u->locked_until)
-		return 0; /* nothing to clear: no write at all */
+		return false;
 	u->fail_count = 0;
 	u->fail_first = 0;
 	u->locked_until = 0;
-	return 1;
+	return true;
 }
 
+struct verdict {
+	const struct roster_config *cfg;
+	int64_t now;
+	const char *hash; /* what the secret was verified against, or NULL */
+	bool invite;
+	enum roster_auth_state state;
+	int r;
+	struct roster_auth_tally tally;
+};
+
+/* Rule 6: the verdict on the record as it is now. */
+static void judge(const struct roster_user *u, struct verdict *v)
+{
+	const char *stored = v->invite ? u->invite_hash : u->pwhash;
+
+	v->state = roster_auth_state(u, v->now);
+	if (v->invite && v->state == ROSTER_AUTH_INVITED && u->locked_until > v->now)
+		v->state = ROSTER_AUTH_LOCKED; /* an invitee is locked out too */
+	if (v->hash && !str_eq(stored, v->hash))
+		v->r = -ESTALE;
+	else if (v->invite ? v->state != ROSTER_AUTH_INVITED
+			   : v->state != ROSTER_AUTH_OK && v->state != ROSTER_AUTH_MUST_CHANGE)
+		v->r = -EACCES;
+	else
+		v->r = 0;
+}
+
+static int apply_success(struct roster_user *u, void *priv)
+{
+	struct verdict *v = priv;
+
+	judge(u, v);
+	if (v->r == -EACCES && v->state == ROSTER_AUTH_LOCKED) {
+		/* Rule 5: counted as a wrong secret is, at the same cost. */
+		apply_fail(u, v->cfg, v->now, &v->tally);
+		return 1;
+	}
+	return v->r == 0 && clear_failures(u);
+}
 /* A change of the hash: history, the writers' lock, roster_user_update. */
 int roster_auth_rehash(struct roster_db *db, const char *name, int64_t now, const char *old_hash,
 		       const char *new_hash)
@@ -251,7 +319,8 @@ int roster_auth_rehash(struct roster_db *db, const char *name, int64_t now, cons
 	if (r == 0) {
 		roster_secret_free(u->pwhash);
 		u->pwhash = h;
-		apply_success(u, &now);
+		if (u->locked_until <= now) /* rule 5 */
+			clear_failures(u);
 		r = roster_user_update(db, u, "password.rehash");
 	}
 	roster_user_free(u);
@@ -262,21 +331,34 @@ int roster_auth_rehash(struct roster_db *db, const char *name, int64_t now, cons
 	return roster_txn_commit(db);
 }
 
-int roster_auth_success(struct roster_db *db, const char *name, int64_t now)
+int roster_auth_success(struct roster_db *db, const char *name, int64_t now, const char *hash, bool invite,
+			enum roster_auth_state *state)
 {
+	struct verdict v = { .cfg = db->cfg, .now = now, .hash = hash, .invite = invite };
 	struct roster_user *u = NULL;
-	int64_t t = now;
+	bool clean = false;
 	int r = user_load(db, name, &u);
-	bool clean = r == 0 && !u->fail_count && !u->fail_first && !u->locked_until;
 
+	if (r == 0 && u->status == ROSTER_DELETED)
+		r = -ENOENT;
+	if (r == 0) {
+		judge(u, &v);
+		clean = !u->fail_count && !u->fail_first && !u->locked_until;
+	}
 	roster_user_free(u);
-	/* Nothing to clear at this read: no transaction at all (starting one
-	 * copies tdb's whole hash table, 4 MB for a million buckets).  A
-	 * failure that commits after this read is ordered after this success
-	 * and stays counted, as it would had it come a moment later. */
-	if (clean)
-		return 0;
-	return auth_edit(db, name, apply_success, &t);
+	*state = r == 0 ? v.state : ROSTER_AUTH_UNKNOWN;
+	if (r < 0)
+		return r;
+	/* Accepted with nothing to clear, or refused for a reason the user is
+	 * told anyway: no transaction at all (starting one copies tdb's whole
+	 * hash table, 4 MB for a million buckets).  A failure that commits
+	 * after this read is ordered after this login. */
+	if ((v.r == 0 && clean) || (v.r < 0 && v.state != ROSTER_AUTH_LOCKED))
+		return v.r;
+	/* Decided again inside the transaction that clears or counts. */
+	r = auth_edit(db, name, apply_success, &v);
+	*state = v.state;
+	return r < 0 ? r : v.r;
 }
 
 /* Printable ASCII only, at most max bytes; NULL stays NULL. */
@@ -324,8 +406,19 @@ int roster_auth_login(struct roster_db *db, const char *name, int64_t now, const
 		      const char *host)
 {
 	struct login_ctx c = { now, service, host };
+	struct roster_user *u = NULL;
+	int r = user_load(db, name, &u);
 
-	return auth_edit(db, name, apply_login, &c);
+	if (r == 0 && u->status == ROSTER_DELETED)
+		r = -ENOENT;
+	roster_user_free(u);
+	/* Every session on the machine comes here, root's included: one that
+	 * is not roster's waits for nothing, and a roster user's waits at most
+	 * LOGIN_WAIT_MS behind another transaction (an administrator's
+	 * `roster` stopped with ^Z holds one for as long as it likes). */
+	if (r < 0)
+		return r;
+	return auth_edit_within(db, name, LOGIN_WAIT_MS, apply_login, &c);
 }
 
 /* ---- administrators ---- */

@@ -478,9 +478,17 @@ struct roster_auth_tally {
  * same cost, and gives -ENOENT. */
 int roster_auth_fail(struct roster_db *db, const char *name, int64_t now,
 		     struct roster_auth_tally *out) ROSTER_MUST_CHECK;
-/* A successful login: clears the failure count, unless a lockout is still
- * running.  Writes nothing when there is nothing to clear. */
-int roster_auth_success(struct roster_db *db, const char *name, int64_t now) ROSTER_MUST_CHECK;
+/* The last word on a login whose secret was verified: the record is read
+ * again, since the verification took its time.  hash is what the secret
+ * was verified against (the password hash, or with invite the invitation
+ * code's; NULL: an API password).  0: the login stands and the failure
+ * count is cleared (nothing is written when there is nothing to clear).
+ * -EACCES: *state refuses it now (for a password, anything but OK and
+ * MUST_CHANGE; for an invitation, anything but INVITED); when the account
+ * is LOCKED the attempt is counted as a failure.  -ESTALE: the secret was
+ * changed meanwhile.  -ENOENT: the user is gone. */
+int roster_auth_success(struct roster_db *db, const char *name, int64_t now, const char *hash, bool invite,
+			enum roster_auth_state *state) ROSTER_MUST_CHECK;
 /* A successful login whose hash is below the configured cost: stores
  * new_hash (if the stored hash is still old_hash, else -ESTALE) and clears
  * the count, in one roster transaction with a "password.rehash" event. */

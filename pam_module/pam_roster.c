@@ -37,9 +37,10 @@
  *     decision, returned where it is made.
  *  9. Print nothing to stdout or stderr, never exit.
  * 12. During a lockout, auth answers the right password exactly as a wrong
- *     one (the same verification, the same silent PAM_AUTH_ERR), so that
- *     guessing on while locked learns nothing; only wrong ones are counted.
- *     The account step (SSH keys) still says the account is locked.
+ *     one (the same verification, the same counted failure, the same silent
+ *     PAM_AUTH_ERR), so that guessing on while locked learns nothing, not
+ *     even from how long the answer took.  The account step (SSH keys)
+ *     still says the account is locked.
  * 11. API passwords ("api" in the service's pam.d line) are checked by the
  *     api path only, and the login password never is there; a service
  *     without "api" never looks at API passwords.  The user's switch, the
@@ -55,6 +56,10 @@
  *     could not run answers PAM_AUTHINFO_UNAVAIL (auth) and counts nothing,
  *     for known and unknown users alike: nothing was learnt about the
  *     password.
+ * 14. A verified secret is not yet a login: the record is read again after
+ *     the verification (roster_auth_success), which may have waited long
+ *     for a hashing slot.  An account locked, disabled or expired meanwhile,
+ *     or whose password or invitation was replaced, is refused then.
  */
 #include "pam_roster.h"
 
@@ -388,8 +393,10 @@ static int check_password(struct ctx *c, const char *pw, const char *what)
 	if (c->u && c->u->status == ROSTER_INVITED && c->u->invite_hash) { /* rule 10 */
 		r = roster_invite_verify(c->cfg, c->u, pw, c->now);
 		if (r == 0 && c->u->locked_until > c->now) {
-			/* Locked: refused silently, right code or wrong (rule 12). */
+			/* Locked: refused silently and counted, right code or
+			 * wrong (rule 12). */
 			note(c, LOG_NOTICE, "%s: the account is locked", what);
+			record_failure(c, "the account is locked");
 			return PAM_AUTH_ERR;
 		}
 		if (r == 0) {
@@ -421,6 +428,14 @@ static int check_password(struct ctx *c, const char *pw, const char *what)
 	}
 	r = roster_password_verify(c->cfg, c->u->pwhash, pw); /* rule 3 */
 	if (r == -EACCES) {
+		/* A hash below the configured cost (a crypt(3) hash adopted
+		 * from /etc/shadow, an argon2id one of older costs) answers
+		 * sooner than an unknown user's dummy: the wait would tell who
+		 * has not logged in since.  Padded with the dummy (rule 1). */
+		if (roster_auth_needs_rehash(c->cfg, c->u->pwhash) &&
+		    (r = roster_auth_verify_dummy(c->cfg, pw)) != -EACCES)
+			note(c, LOG_WARNING, "%s: the dummy verification did not run: %s", what,
+			     roster_password_strerror(r));
 		record_failure(c, "wrong password");
 		return PAM_AUTH_ERR;
 	}
@@ -447,32 +462,69 @@ static bool code_proven(const struct ctx *c)
 	return pam_get_data(c->pamh, INVITE_MARK, &p) == PAM_SUCCESS && p == &invite_mark;
 }
 
-/* Outside the database: the hash of a rehash is computed first. */
-static void after_success(struct ctx *c, const char *pw)
+/* Rule 14, with the database open: the login decided on the record as it
+ * is now.  What the user is told waits for refused(), after db_leave(). */
+static int confirm(struct ctx *c, const char *hash, bool invite)
+{
+	return roster_auth_success(c->db, c->user, c->now, hash, invite, &c->state);
+}
+
+/* The answer to a login that confirm() did not let through. */
+static int refused(struct ctx *c, int r, bool invite)
+{
+	char buf[160];
+	const char *refusal;
+
+	switch (r) {
+	case -EACCES:
+		/* Locked meanwhile: as silent as a wrong password (rule 12). */
+		if (c->state != ROSTER_AUTH_LOCKED && (refusal = state_refusal(c, buf, sizeof(buf))))
+			say(c, PAM_ERROR_MSG, "%s", refusal);
+		note(c, LOG_NOTICE, "authentication refused: the account became %s during the login",
+		     roster_auth_state_name(c->state));
+		return PAM_AUTH_ERR;
+	case -ESTALE:
+		note(c, LOG_NOTICE, "authentication refused: the %s was changed during the login",
+		     invite ? "invitation" : "password");
+		return PAM_AUTH_ERR;
+	case -ENOENT:
+		note(c, LOG_NOTICE, "authentication refused: the account was deleted during the login");
+		return PAM_AUTH_ERR;
+	default:
+		note(c, LOG_ERR, "authentication refused: the login could not be confirmed: %s", db_why(c, r));
+		return pam_code(c, r);
+	}
+}
+
+/* Rule 14, then the rehash, whose hash is computed first, outside the
+ * database. */
+static int after_success(struct ctx *c, const char *pw)
 {
 	char hash[ROSTER_HASH_MAX];
 	bool rehash = roster_auth_needs_rehash(c->cfg, c->u->pwhash);
 	int r = rehash ? roster_password_hash(c->cfg, pw, hash) : 0;
+	int rv;
 
 	if (r < 0) {
 		/* The login stands; the upgrade waits for the next one. */
 		note(c, LOG_WARNING, "the password hash could not be upgraded: %s", roster_password_strerror(r));
 		rehash = false;
 	}
-	if (db_enter(c) == PAM_SUCCESS) {
-		/* A rehash also clears the failure count, in its transaction. */
-		if (rehash) {
-			r = roster_auth_rehash(c->db, c->user, c->now, c->u->pwhash, hash);
-			if (r == 0)
+	rv = db_enter(c);
+	if (rv == PAM_SUCCESS) {
+		r = confirm(c, c->u->pwhash, false);
+		if (r == 0 && rehash) {
+			if ((r = roster_auth_rehash(c->db, c->user, c->now, c->u->pwhash, hash)) == 0)
 				note(c, LOG_NOTICE, "password rehashed at the configured cost");
 			else
 				note(c, LOG_WARNING, "the password hash could not be upgraded: %s", db_why(c, r));
+			r = 0; /* confirmed: the login stands */
 		}
-		if ((!rehash || r != 0) && (r = roster_auth_success(c->db, c->user, c->now)) < 0)
-			note(c, LOG_WARNING, "the failure count could not be cleared: %s", db_why(c, r));
+		rv = r == 0 ? PAM_SUCCESS : refused(c, r, false);
 		db_leave(c);
 	}
 	roster_wipe(hash, sizeof(hash)); /* rule 4 */
+	return rv;
 }
 
 /* Rule 11: an "api" service. */
@@ -480,7 +532,7 @@ static int authenticate_api(struct ctx *c, const char *pw)
 {
 	const char *label = NULL, *refusal;
 	char buf[160];
-	int r;
+	int r, rv;
 
 	if (strnlen(pw, ROSTER_PASSWORD_MAX + 1) > ROSTER_PASSWORD_MAX)
 		return check_password(c, pw, "authentication failure"); /* rule 2 */
@@ -505,14 +557,16 @@ static int authenticate_api(struct ctx *c, const char *pw)
 		note(c, LOG_NOTICE, "authentication refused: the account is %s", roster_auth_state_name(c->state));
 		return PAM_AUTH_ERR;
 	}
-	if (db_enter(c) == PAM_SUCCESS) {
-		if (roster_api_touch(c->db, c->user, label, c->service, c->now) < 0 ||
-		    roster_auth_success(c->db, c->user, c->now) < 0)
-			note(c, LOG_WARNING, "the use of API password %s could not be recorded", label);
-		db_leave(c);
-	}
-	note(c, LOG_INFO, "authentication success with API password %s", label);
-	return PAM_SUCCESS;
+	if ((rv = db_enter(c)) != PAM_SUCCESS)
+		return rv;
+	r = confirm(c, NULL, false);
+	if (r == 0 && roster_api_touch(c->db, c->user, label, c->service, c->now) < 0)
+		note(c, LOG_WARNING, "the use of API password %s could not be recorded", label);
+	rv = r == 0 ? PAM_SUCCESS : refused(c, r, false);
+	db_leave(c);
+	if (rv == PAM_SUCCESS)
+		note(c, LOG_INFO, "authentication success with API password %s", label);
+	return rv;
 }
 
 static int authenticate(struct ctx *c)
@@ -539,7 +593,9 @@ static int authenticate(struct ctx *c)
 	rv = pam_get_authtok(c->pamh, PAM_AUTHTOK, &pw, NULL);
 	if (rv != PAM_SUCCESS || !pw) {
 		note(c, LOG_NOTICE, "authentication failure: no password obtained (%s)", pam_strerror(c->pamh, rv));
-		return rv == PAM_CONV_AGAIN ? PAM_INCOMPLETE : rv == PAM_SUCCESS ? PAM_AUTH_ERR : rv;
+		/* libpam's PAM_AUTHTOK_ERR (a NULL answer) or PAM_CONV_ERR is
+		 * not an answer the auth group gives: pam_sm_authenticate(3). */
+		return rv == PAM_CONV_AGAIN ? PAM_INCOMPLETE : rv == PAM_BUF_ERR ? PAM_BUF_ERR : PAM_AUTH_ERR;
 	}
 	if (c->a.api)
 		return authenticate_api(c, pw);
@@ -548,29 +604,36 @@ static int authenticate(struct ctx *c)
 	if (c->by_code) {
 		/* Rule 10: the account step answers NEW_AUTHTOK_REQD for this
 		 * handle only.  libpam keeps the mark until pam_end(). */
+		int r;
+
+		if ((rv = db_enter(c)) != PAM_SUCCESS)
+			return rv;
+		r = confirm(c, c->u->invite_hash, true);
+		rv = r == 0 ? PAM_SUCCESS : refused(c, r, true);
+		db_leave(c);
+		if (rv != PAM_SUCCESS)
+			return rv;
 		rv = pam_set_data(c->pamh, INVITE_MARK, (void *)&invite_mark, NULL);
 		if (rv != PAM_SUCCESS)
 			return rv;
-		if (db_enter(c) == PAM_SUCCESS) {
-			if (roster_auth_success(c->db, c->user, c->now) < 0)
-				note(c, LOG_WARNING, "the failure count could not be cleared");
-			db_leave(c);
-		}
 		note(c, LOG_INFO, "authentication success with an invitation code");
 		return PAM_SUCCESS;
 	}
 
 	/* The password is right.  A refused state says so: whoever reads
 	 * it has just proved they know the password.  Except a lockout:
-	 * there the right password gets the same silent refusal as a wrong
-	 * one (rule 12). */
+	 * there the right password gets the same silent refusal, and the
+	 * same counted failure, as a wrong one (rule 12). */
 	if ((refusal = state_refusal(c, buf, sizeof(buf)))) {
 		if (c->state != ROSTER_AUTH_LOCKED)
 			say(c, PAM_ERROR_MSG, "%s", refusal);
 		note(c, LOG_NOTICE, "authentication refused: the account is %s", roster_auth_state_name(c->state));
+		if (c->state == ROSTER_AUTH_LOCKED)
+			record_failure(c, "the account is locked");
 		return PAM_AUTH_ERR;
 	}
-	after_success(c, pw);
+	if ((rv = after_success(c, pw)) != PAM_SUCCESS)
+		return rv;
 	note(c, LOG_INFO, "authentication success");
 	return PAM_SUCCESS;
 }
@@ -853,7 +916,12 @@ PAM_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 		r = roster_auth_login(c.db, c.user, c.now, c.service, c.rhost);
 		if (r == -ENOENT)
 			note(&c, LOG_DEBUG, "not a roster user: session ignored");
-		else if (r < 0)
+		else if (r == -EBUSY) {
+			/* The last login is a record, not a condition of the
+			 * session: it is not worth a session that hangs. */
+			note(&c, LOG_WARNING, "session opened; the login was not recorded: %s", db_why(&c, r));
+			r = 0;
+		} else if (r < 0)
 			note(&c, LOG_ERR, "cannot record the login: %s", db_why(&c, r));
 		else
 			note(&c, LOG_INFO, "session opened");

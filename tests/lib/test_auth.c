@@ -104,6 +104,7 @@ static void window_and_lockout(void **state)
 	struct fx *fx = *state;
 	struct roster_auth_tally t;
 	struct roster_user *u;
+	enum roster_auth_state s;
 
 	set_lockout(fx, "[lockout]\ndeny = 3\nfail_interval = 60\nunlock_time = 2m\n");
 	add_user(fx, "alice", "alice@example.org", NULL, NULL);
@@ -124,10 +125,14 @@ static void window_and_lockout(void **state)
 	assert_int_equal(t.fail_count, 4);
 	assert_false(t.locked_now);
 	assert_int_equal(t.locked_until, T0 + 182);
-	/* A success during the lockout clears nothing. */
-	assert_int_equal(roster_auth_success(fx->db, "alice", T0 + 101), 0);
+	/* A success during the lockout clears nothing: it is refused, and
+	 * counted as a failure (the same write as a wrong password's). */
 	u = load(fx, "alice");
-	assert_int_equal(u->fail_count, 4);
+	assert_int_equal(roster_auth_success(fx->db, "alice", T0 + 101, u->pwhash, false, &s), -EACCES);
+	roster_user_free(u);
+	assert_int_equal(s, ROSTER_AUTH_LOCKED);
+	u = load(fx, "alice");
+	assert_int_equal(u->fail_count, 5);
 	assert_int_equal(u->locked_until, T0 + 182);
 	roster_user_free(u);
 	assert_int_equal(state_at(fx, "alice", T0 + 181), ROSTER_AUTH_LOCKED);
@@ -137,7 +142,10 @@ static void window_and_lockout(void **state)
 	assert_int_equal(t.fail_count, 1);
 	assert_int_equal(t.locked_until, 0);
 	/* A success clears the count. */
-	assert_int_equal(roster_auth_success(fx->db, "alice", T0 + 184), 0);
+	u = load(fx, "alice");
+	assert_int_equal(roster_auth_success(fx->db, "alice", T0 + 184, u->pwhash, false, &s), 0);
+	roster_user_free(u);
+	assert_int_equal(s, ROSTER_AUTH_OK);
 	u = load(fx, "alice");
 	assert_int_equal(u->fail_count, 0);
 	assert_int_equal(u->fail_first, 0);
@@ -155,6 +163,55 @@ static void window_and_lockout(void **state)
 		assert_int_equal(n, 2); /* user.add, and the database's admin role */
 		assert_int_equal(rep.problems, 0);
 	}
+}
+
+/* roster_auth_success decides on the record as it is, not as the login read
+ * it before hashing: a password replaced meanwhile, a disabled or deleted
+ * account, an invitation redeemed, are all refused, and write nothing. */
+static void success_rechecks(void **state)
+{
+	struct fx *fx = *state;
+	struct roster_user *u;
+	enum roster_auth_state s;
+	char h1[ROSTER_HASH_MAX];
+	char *old;
+
+	add_user(fx, "alice", "alice@example.org", NULL, NULL);
+	assert_int_equal(roster_password_hash(fx->cfg, "first password", h1), 0);
+	u = load(fx, "alice");
+	assert_null(u->pwhash);
+	assert_non_null(old = malloc(ROSTER_HASH_MAX));
+	assert_int_equal(roster_password_hash(fx->cfg, "old password", old), 0);
+	u->pwhash = strdup(old);
+	txn_begin(fx);
+	assert_int_equal(roster_user_update(fx->db, u, "user.passwd"), 0);
+	txn_commit(fx);
+	assert_int_equal(roster_auth_success(fx->db, "alice", T0, old, false, &s), 0);
+	assert_int_equal(s, ROSTER_AUTH_OK);
+	/* The password replaced after it was verified. */
+	free(u->pwhash);
+	u->pwhash = strdup(h1);
+	txn_begin(fx);
+	assert_int_equal(roster_user_update(fx->db, u, "user.passwd"), 0);
+	txn_commit(fx);
+	assert_int_equal(roster_auth_success(fx->db, "alice", T0, old, false, &s), -ESTALE);
+	assert_int_equal(roster_auth_success(fx->db, "alice", T0, h1, false, &s), 0);
+	/* Disabled meanwhile: refused, and the state says why. */
+	u->status = ROSTER_DISABLED;
+	txn_begin(fx);
+	assert_int_equal(roster_user_update(fx->db, u, "user.disable"), 0);
+	txn_commit(fx);
+	roster_user_free(u);
+	assert_int_equal(roster_auth_success(fx->db, "alice", T0, h1, false, &s), -EACCES);
+	assert_int_equal(s, ROSTER_AUTH_DISABLED);
+	u = load(fx, "alice");
+	assert_int_equal(u->fail_count, 0); /* only a lockout counts */
+	roster_user_free(u);
+	/* Not an invitee: an invitation code proves nothing. */
+	assert_int_equal(roster_auth_success(fx->db, "alice", T0, NULL, true, &s), -EACCES);
+	assert_int_equal(roster_auth_success(fx->db, "nosuch", T0, h1, false, &s), -ENOENT);
+	assert_int_equal(s, ROSTER_AUTH_UNKNOWN);
+	free(old);
 }
 
 /* Concurrent logins stamp their failure before hashing and commit in any
@@ -400,6 +457,7 @@ int main(void)
 		cmocka_unit_test(states),
 		cmocka_unit_test_setup_teardown(lookup, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(window_and_lockout, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(success_rechecks, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(out_of_order_failures, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(deny_zero_and_forever, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(unlock, fx_setup, fx_teardown),

@@ -457,6 +457,8 @@ static int conv(int n, const struct pam_message **msg, struct pam_response **res
 		case PAM_PROMPT_ECHO_OFF:
 		case PAM_PROMPT_ECHO_ON:
 			append(cv->prompts, sizeof(cv->prompts), msg[i]->msg);
+			if (cv->on_prompt)
+				cv->on_prompt(cv->on_prompt_arg);
 			if (cv->next >= cv->nanswers) {
 				for (int j = 0; j < i; j++)
 					free(r[j].resp);

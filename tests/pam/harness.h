@@ -88,6 +88,10 @@ struct pt_conv {
 	char errors[4096];      /* PAM_ERROR_MSG texts, one per line */
 	char infos[4096];       /* PAM_TEXT_INFO texts, one per line */
 	int nmsgs;              /* error and info messages */
+	/* Called before each prompt is answered (NULL: nothing): what happens
+	 * elsewhere while the user types.  The module has the database closed. */
+	void (*on_prompt)(void *arg);
+	void *on_prompt_arg;
 };
 /* Answers are NULL-terminated. */
 void pt_conv_init(struct pt_conv *cv, ...);

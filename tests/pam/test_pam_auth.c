@@ -211,16 +211,17 @@ static void lockout_and_unlock(void **state)
 	assert_int_equal(pam_authenticate(h, 0), PAM_AUTH_ERR);
 	pt_end(h, PAM_AUTH_ERR);
 	/* The right password during the lockout: refused as silently as a
-	 * wrong one (no password oracle), and not counted as a failure. */
+	 * wrong one (no password oracle), and counted as one, so that it
+	 * costs the same write and answers no sooner. */
 	assert_string_equal(cv.errors, "");
 	assert_true(pt_log_has("authentication refused: the account is locked"));
-	assert_int_equal(fails(pt, "alice"), 3); /* a right password is no failure */
+	assert_int_equal(fails(pt, "alice"), 4);
 	assert_int_equal(pt_account(pt, "login", "alice", NULL), PAM_PERM_DENIED);
 
 	assert_int_equal(pt_cli(pt, out, sizeof(out), "user show alice"), 0);
 	assert_non_null(strstr(out, "roster user unlock alice"));
 	assert_int_equal(pt_cli(pt, out, sizeof(out), "user unlock alice"), 0);
-	assert_string_equal(out, "unlocked alice (3 failed logins cleared)\n");
+	assert_string_equal(out, "unlocked alice (4 failed logins cleared)\n");
 	assert_int_equal(fails(pt, "alice"), 0);
 	pt_history(pt, "alice", out, sizeof(out));
 	assert_non_null(strstr(out, "user.unlock by "));
@@ -231,6 +232,83 @@ static void lockout_and_unlock(void **state)
 	assert_string_equal(out, "alice was not locked (0 failed logins cleared)\n");
 	assert_int_equal(pt_cli(pt, out, sizeof(out), "user unlock nosuch"), 1);
 	assert_int_equal(pt_cli(pt, out, sizeof(out), "user unlock"), 2);
+}
+
+static void lock_alice(void *arg)
+{
+	pt_fail(arg, "alice", 3);
+}
+
+static void disable_alice(void *arg)
+{
+	char out[256];
+
+	assert_int_equal(pt_cli(arg, out, sizeof(out), "user disable alice"), 0);
+}
+
+static void replace_alice_hash(struct roster_user *u, void *priv)
+{
+	struct roster_config *cfg = NULL;
+
+	assert_int_equal(roster_config_load(((struct pt *)priv)->conf, &cfg), 0);
+	roster_secret_free(u->pwhash);
+	assert_non_null(u->pwhash = malloc(ROSTER_HASH_MAX));
+	assert_int_equal(roster_password_hash(cfg, "another password", u->pwhash), 0);
+	roster_config_free(cfg);
+}
+
+static void reset_alice(void *arg)
+{
+	pt_edit(arg, "alice", replace_alice_hash, arg);
+}
+
+/* One login of alice with the right password, while fn changes her record
+ * between the module's first read and its verdict; the PAM code. */
+static int login_while(struct pt *pt, void (*fn)(void *), struct pt_conv *cv)
+{
+	pam_handle_t *h;
+	int r;
+
+	pt_conv_init(cv, PT_PASSWORD, NULL);
+	cv->on_prompt = fn;
+	cv->on_prompt_arg = pt;
+	h = pt_start(pt, "login", "alice", cv, NULL);
+	r = pam_authenticate(h, 0);
+	pt_end(h, r);
+	return r;
+}
+
+/* The state read before the password was asked for (and hashed, perhaps
+ * after a long wait for a slot) is stale by the verdict: locked by other
+ * logins' failures, disabled, or given a new password meanwhile, the
+ * account must not open.  The lock case answers as silently as a wrong
+ * password and is counted like one. */
+static void changed_during_login(void **state)
+{
+	struct pt *pt = *state;
+	struct roster_user *u;
+	struct pt_conv cv;
+
+	assert_int_equal(login_while(pt, lock_alice, &cv), PAM_AUTH_ERR);
+	assert_string_equal(cv.errors, "");
+	assert_true(pt_log_has("authentication refused: the account became locked during the login"));
+	u = pt_get(pt, "alice");
+	assert_int_equal(u->fail_count, 4);
+	assert_true(u->locked_until > time(NULL));
+	roster_user_free(u);
+	assert_int_equal(pt_cli(pt, NULL, 0, "user unlock alice"), 0);
+
+	pt_log_clear();
+	assert_int_equal(login_while(pt, disable_alice, &cv), PAM_AUTH_ERR);
+	assert_string_equal(cv.errors, "Your account is disabled.\n");
+	assert_true(pt_log_has("authentication refused: the account became disabled during the login"));
+	assert_int_equal(pt_cli(pt, NULL, 0, "user enable alice"), 0);
+
+	pt_log_clear();
+	assert_int_equal(login_while(pt, reset_alice, &cv), PAM_AUTH_ERR);
+	assert_true(pt_log_has("authentication refused: the password was changed during the login"));
+	assert_int_equal(pt_auth(pt, "login", "alice", PT_PASSWORD), PAM_AUTH_ERR);
+	assert_int_equal(pt_auth(pt, "login", "alice", "another password"), PAM_SUCCESS);
 }
 
 /* unlock_time passes: the account opens by itself. */
@@ -567,6 +645,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(expired, setup, teardown),
 		cmocka_unit_test_setup_teardown(lockout_and_unlock, setup, teardown),
 		cmocka_unit_test_setup_teardown(lockout_expires, setup, teardown),
+		cmocka_unit_test_setup_teardown(changed_during_login, setup, teardown),
 		cmocka_unit_test_setup_teardown(success_clears, setup, teardown),
 		cmocka_unit_test_setup_teardown(rehash, setup, teardown),
 		cmocka_unit_test_setup_teardown(adopted_crypt_hash, setup, teardown),

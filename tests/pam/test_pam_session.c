@@ -3,6 +3,8 @@
 #include "harness.h"
 
 #include <time.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static int setup(void **state)
 {
@@ -105,12 +107,69 @@ static void not_ours(void **state)
 	assert_false(pt_log_has("session opened"));
 }
 
+/* A child holds a roster transaction (an administrator's `roster`, stopped
+ * with ^Z, say) while sessions open: root's is no business of ours and
+ * waits for nothing; alice's opens without its last-login record once
+ * the wait for the lock runs out, instead of hanging with it. */
+static void held_transaction(void **state)
+{
+	struct pt *pt = *state;
+	int ready[2], release[2], status;
+	char c;
+	pid_t pid;
+
+	pt_service_text(pt, "only", "session required @SO@ config=@CONF@ debug\n");
+	alarm(30); /* a session that waits for the child hangs: a failure instead */
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(release), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct roster_config *cfg = NULL;
+		struct roster_db *db = NULL;
+
+		/* The parent's end closed here: its exit ends the wait. */
+		close(release[1]);
+		close(ready[0]);
+		if (roster_config_load(pt->conf, &cfg) < 0 || roster_db_open(cfg, 0, &db) < 0 ||
+		    roster_txn_begin(db, "tester") < 0)
+			_exit(1);
+		if (write(ready[1], "x", 1) != 1 || read(release[0], &c, 1) != 1)
+			_exit(2);
+		roster_txn_abort(db);
+		roster_db_close(db);
+		_exit(0);
+	}
+	close(ready[1]);
+	close(release[0]);
+	assert_int_equal(read(ready[0], &c, 1), 1);
+
+	assert_int_not_equal(session(pt, "only", "root", NULL), PAM_SUCCESS);
+	assert_true(pt_log_has("not a roster user: session ignored"));
+	assert_int_equal(session(pt, "sshd", "alice", NULL), PAM_SUCCESS);
+	assert_true(pt_log_has("session opened; the login was not recorded"));
+	/* ... while the transaction was still held. */
+	assert_int_equal(waitpid(pid, &status, WNOHANG), 0);
+
+	assert_int_equal(write(release[1], "x", 1), 1);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	alarm(0);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(ready[0]);
+	close(release[1]);
+	pt_log_clear();
+	assert_int_equal(session(pt, "sshd", "alice", NULL), PAM_SUCCESS);
+	assert_true(pt_log_has("session opened"));
+	assert_false(pt_log_has("not recorded"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(last_login, setup, teardown),
 		cmocka_unit_test_setup_teardown(hostile_host, setup, teardown),
 		cmocka_unit_test_setup_teardown(not_ours, setup, teardown),
+		cmocka_unit_test_setup_teardown(held_transaction, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
