@@ -109,6 +109,19 @@ int db_fetch(struct roster_db *db, const char *key, TDB_DATA *out) MUST_CHECK;
 int db_store(struct roster_db *db, const char *key, const void *p, size_t n) MUST_CHECK;
 int db_delete(struct roster_db *db, const char *key) MUST_CHECK;
 bool db_exists(struct roster_db *db, const char *key);
+/* fn reads the record of key where it lies: in the file's mapping outside
+ * a transaction (so fn must neither write to p nor keep it), in a heap
+ * copy inside one, which is wiped before it is freed. fn's result is
+ * returned; a missing key is -ENOENT. */
+typedef int (*db_parse_fn)(const unsigned char *p, size_t n, void *priv);
+int db_parse(struct roster_db *db, const char *key, db_parse_fn fn, void *priv) MUST_CHECK;
+/* fn(tdb, key, data, priv) for every record, a hash chain at a time:
+ * tdb_traverse_chain hands fn each record where it lies, where
+ * tdb_traverse_read copies it. fn must not write to the database or to
+ * data; a nonzero result stops the walk, and db_walk returns 1. Outside a
+ * transaction the caller holds tdb_lockall_read, which also makes the
+ * walk one consistent generation. */
+int db_walk(struct roster_db *db, tdb_traverse_func fn, void *priv) MUST_CHECK;
 /* A sorted list of names (members/ROLE, reports/USER); absent is empty,
  * and storing an empty list deletes the key. */
 int db_get_list(struct roster_db *db, const char *key, char ***out) MUST_CHECK;

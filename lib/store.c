@@ -74,6 +74,60 @@ int db_fetch(struct roster_db *db, const char *key, TDB_DATA *out)
 	return out->dptr ? 0 : tdb_errno(db);
 }
 
+struct parse {
+	struct roster_db *db;
+	db_parse_fn fn;
+	void *priv;
+	int r;
+};
+
+static int parse_one(TDB_DATA k, TDB_DATA d, void *priv)
+{
+	struct parse *ps = priv;
+
+	(void)k;
+	ps->r = ps->fn(d.dptr, d.dsize, ps->priv);
+	/* In a transaction tdb reads into a copy that it frees next. */
+	if (ps->db->in_txn)
+		roster_wipe(d.dptr, d.dsize);
+	return 0;
+}
+
+int db_parse(struct roster_db *db, const char *key, db_parse_fn fn, void *priv)
+{
+	struct parse ps = { db, fn, priv, 0 };
+
+	if (tdb_parse_record(db->tdb, tkey(key), parse_one, &ps) != 0)
+		return tdb_errno(db);
+	return ps.r;
+}
+
+struct walk_chain {
+	tdb_traverse_func fn;
+	void *priv;
+	bool stopped;
+};
+
+static int walk_chain(struct tdb_context *tdb, TDB_DATA k, TDB_DATA d, void *priv)
+{
+	struct walk_chain *w = priv;
+
+	w->stopped = w->fn(tdb, k, d, w->priv) != 0;
+	return w->stopped;
+}
+
+int db_walk(struct roster_db *db, tdb_traverse_func fn, void *priv)
+{
+	struct walk_chain w = { fn, priv, false };
+	uint32_t chains = tdb_hash_size(db->tdb);
+
+	for (uint32_t h = 0; h < chains && !w.stopped; h++)
+		if (tdb_traverse_chain(db->tdb, h, walk_chain, &w) < 0)
+			return db_fail(db, tdb_errno(db), "cannot read the database: %s",
+				       tdb_errorstr(db->tdb));
+	return w.stopped;
+}
+
 int db_store(struct roster_db *db, const char *key, const void *p, size_t n)
 {
 	TDB_DATA d = { (unsigned char *)p, n };

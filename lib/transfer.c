@@ -1873,14 +1873,22 @@ struct out {
 static void json_str(FILE *f, const char *s)
 {
 	putc_unlocked('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\') {
+	for (;;) {
+		size_t n = 0;
+
+		/* The run that needs no escape goes out in one piece. */
+		while (s[n] && s[n] != '"' && s[n] != '\\' && (unsigned char)s[n] >= 0x20)
+			n++;
+		fwrite_unlocked(s, 1, n, f);
+		s += n;
+		if (!*s)
+			break;
+		if (*s == '"' || *s == '\\') {
 			putc_unlocked('\\', f);
-			putc_unlocked(*p, f);
-		} else if (*p < 0x20)
-			fprintf(f, "\\u%04x", *p);
-		else
-			putc_unlocked(*p, f);
+			putc_unlocked(*s, f);
+		} else
+			fprintf(f, "\\u%04x", (unsigned char)*s);
+		s++;
 	}
 	putc_unlocked('"', f);
 }
@@ -1951,13 +1959,17 @@ static void emit(struct out *o, enum kind k, const void *rec)
 	char buf[64];
 
 	if (o->fmt == ROSTER_FORMAT_JSON) {
-		fprintf(o->f, "{\"type\":\"%s\"", kind_names[k]);
+		fputs_unlocked("{\"type\":\"", o->f);
+		fputs_unlocked(kind_names[k], o->f);
+		putc_unlocked('"', o->f);
 		for (const struct field *f = fs; f->name; f++) {
 			const char *v = field_text(rec, f, buf);
 
 			if (!v)
 				continue;
-			fprintf(o->f, ",\"%s\":", f->name);
+			fputs_unlocked(",\"", o->f);
+			fputs_unlocked(f->name, o->f);
+			fputs_unlocked("\":", o->f);
 			if (f->type == T_STRV) {
 				char *const *l = *(char *const *const *)((const char *)rec + f->off);
 
@@ -2049,14 +2061,14 @@ static int collect_user(struct tdb_context *tdb, TDB_DATA k, TDB_DATA d, void *p
 
 		if (!v) {
 			n->r = -ENOMEM;
-			return -1;
+			return 1;
 		}
 		n->v = v;
 		n->cap = cap;
 	}
 	if (!(n->v[n->n] = strndup((const char *)k.dptr + 5, k.dsize - 5))) {
 		n->r = -ENOMEM;
-		return -1;
+		return 1;
 	}
 	n->n++;
 	return 0;
@@ -2103,9 +2115,8 @@ int roster_export(struct roster_db *db, enum roster_format fmt, FILE *f)
 	if (db_get_u64(db, "meta/next_id", &m.next_id) < 0)
 		m.next_id = 0;
 	r = roster_role_names(db, &roles);
-	if (r == 0 && tdb_traverse_read(db->tdb, collect_user, &users) < 0 && !users.r)
-		r = db_fail(db, -EIO, "cannot read the database");
-	r = r ?: users.r;
+	if (r == 0 && (r = db_walk(db, collect_user, &users)) >= 0)
+		r = users.r;
 	if (r == 0) {
 		qsort(users.v, users.n, sizeof(char *), cmp_str);
 		r = fmt == ROSTER_FORMAT_CSV ? csv_columns(&o) : 0;

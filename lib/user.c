@@ -14,24 +14,35 @@
 #include <string.h>
 #include <uuid/uuid.h>
 
+struct user_dec {
+	struct roster_user **out;
+	int r;
+};
+
+static int user_decode(const unsigned char *p, size_t n, void *priv)
+{
+	struct user_dec *ud = priv;
+
+	ud->r = codec_user_decode(p, n, ud->out);
+	return 0;
+}
+
 int user_load(struct roster_db *db, const char *name, struct roster_user **out)
 {
+	struct user_dec ud = { out, 0 };
 	char key[KEY_MAX];
-	TDB_DATA d;
 	int r;
 
 	if (roster_valid_name(name) < 0)
 		return -ENOENT;
 	key_user(key, name);
-	r = db_fetch(db, key, &d);
+	/* Decoded where it lies: no copy of the password hash to wipe. */
+	r = db_parse(db, key, user_decode, &ud);
 	if (r < 0)
 		return r;
-	r = codec_user_decode(d.dptr, d.dsize, out);
-	roster_wipe(d.dptr, d.dsize); /* it holds the password hash */
-	free(d.dptr);
-	if (r < 0)
-		return db_fail(db, r, "the record of user %s is damaged (%s); run roster db check", name,
-			       strerror(-r));
+	if (ud.r < 0)
+		return db_fail(db, ud.r, "the record of user %s is damaged (%s); run roster db check", name,
+			       strerror(-ud.r));
 	return 0;
 }
 
@@ -746,13 +757,11 @@ int roster_user_foreach(struct roster_db *db, const struct roster_user_filter *f
 		/* Outside a transaction, one read lock for the whole walk
 		 * rather than one per hash chain. */
 		bool whole = !db->in_txn && tdb_lockall_read(db->tdb) == 0;
-		int t = tdb_traverse_read(db->tdb, walk_one, &w);
+		int t = db_walk(db, walk_one, &w);
 
 		if (whole)
 			tdb_unlockall_read(db->tdb);
-		if (t < 0 && w.r == 0)
-			return db_fail(db, -EIO, "cannot read the database: %s", tdb_errorstr(db->tdb));
-		return w.r;
+		return t < 0 ? t : w.r;
 	}
 	/* An index, not a walk over every user. */
 	r = db_get_list(db, key, &names);
