@@ -274,24 +274,36 @@ int roster_api_check(const struct roster_config *cfg, struct roster_api *const *
 	return best;
 }
 
-int roster_api_touch(struct roster_db *db, const char *user, const char *label, const char *service,
-		     int64_t now)
+int roster_api_touch(struct roster_db *db, const char *user, const char *label, const char *hash,
+		     const char *service, int64_t now)
 {
+	struct roster_user *u = NULL;
 	struct roster_api *a = NULL;
 	int r;
 
 	if (tdb_transaction_start(db->tdb) != 0)
 		return db_fail(db, -ENOLCK, "cannot start a transaction: %s", tdb_errorstr(db->tdb));
+	db->in_txn = true; /* user_load wipes its copy of the record */
+	/* Decided on the records as they are now, not as the login read them
+	 * before it hashed (rule 14 of pam_roster.c). */
 	r = api_load(db, user, label, &a);
+	if (r == -ENOENT || (r == 0 && !str_eq(a->hash, hash)))
+		r = -ESTALE;
+	if (r == 0)
+		r = user_load(db, user, &u);
+	if (r == 0 && !u->api_enabled)
+		r = -EPERM;
 	if (r == 0) {
 		a->last_used = now;
 		free(a->last_service);
 		a->last_service = xstrdup_or_null(service);
 		r = api_store(db, user, a);
 	}
+	roster_user_free(u);
 	roster_api_free(a);
 	if (r < 0) {
 		tdb_transaction_cancel(db->tdb);
+		db->in_txn = false;
 		return r;
 	}
 	return store_commit_tdb(db);

@@ -277,9 +277,14 @@ static void judge(const struct roster_user *u, struct verdict *v)
 	const char *stored = v->invite ? u->invite_hash : u->pwhash;
 
 	v->state = roster_auth_state(u, v->now);
-	if (v->invite && v->state == ROSTER_AUTH_INVITED && u->locked_until > v->now)
-		v->state = ROSTER_AUTH_LOCKED; /* an invitee is locked out too */
-	if (v->hash && !str_eq(stored, v->hash))
+	/* A lockout comes first, whatever else the account is (disabled,
+	 * expired, an invitee, a new password): refused in silence and
+	 * counted, so that nothing tells a right secret from a wrong one. */
+	if (u->status != ROSTER_DELETED && u->locked_until > v->now)
+		v->state = ROSTER_AUTH_LOCKED;
+	if (v->state == ROSTER_AUTH_LOCKED)
+		v->r = -EACCES;
+	else if (v->hash && !str_eq(stored, v->hash))
 		v->r = -ESTALE;
 	else if (v->invite ? v->state != ROSTER_AUTH_INVITED
 			   : v->state != ROSTER_AUTH_OK && v->state != ROSTER_AUTH_MUST_CHANGE)
@@ -301,7 +306,7 @@ static int apply_success(struct roster_user *u, void *priv)
 	return v->r == 0 && clear_failures(u);
 }
 /* A change of the hash: history, the writers' lock, roster_user_update. */
-int roster_auth_rehash(struct roster_db *db, const char *name, int64_t now, const char *old_hash,
+int roster_auth_rehash(struct roster_db *db, const char *name, const char *old_hash,
 		       const char *new_hash)
 {
 	struct roster_user *u = NULL;
@@ -319,8 +324,8 @@ int roster_auth_rehash(struct roster_db *db, const char *name, int64_t now, cons
 	if (r == 0) {
 		roster_secret_free(u->pwhash);
 		u->pwhash = h;
-		if (u->locked_until <= now) /* rule 5 */
-			clear_failures(u);
+		/* The count is roster_auth_success's: failures committed since
+		 * it cleared it are not undone here. */
 		r = roster_user_update(db, u, "password.rehash");
 	}
 	roster_user_free(u);

@@ -384,9 +384,12 @@ int roster_api_records(struct roster_db *db, const struct roster_user *u,
 void roster_api_records_free(struct roster_api **v);
 int roster_api_check(const struct roster_config *cfg, struct roster_api *const *v, const char *service,
 		     const char *pw, int64_t now, const char **label) ROSTER_MUST_CHECK;
-/* Records a use: last_used and last_service, one tdb transaction. */
-int roster_api_touch(struct roster_db *db, const char *user, const char *label, const char *service,
-		     int64_t now) ROSTER_MUST_CHECK;
+/* Records a use of the API password label, verified against hash:
+ * last_used and last_service, one tdb transaction.  -ESTALE when the label
+ * was removed or replaced since, -EPERM when the user's API access was
+ * turned off: the login must then be refused. */
+int roster_api_touch(struct roster_db *db, const char *user, const char *label, const char *hash,
+		     const char *service, int64_t now) ROSTER_MUST_CHECK;
 
 /* ---- export and import (transfer.c) ---- */
 
@@ -490,9 +493,10 @@ int roster_auth_fail(struct roster_db *db, const char *name, int64_t now,
 int roster_auth_success(struct roster_db *db, const char *name, int64_t now, const char *hash, bool invite,
 			enum roster_auth_state *state) ROSTER_MUST_CHECK;
 /* A successful login whose hash is below the configured cost: stores
- * new_hash (if the stored hash is still old_hash, else -ESTALE) and clears
- * the count, in one roster transaction with a "password.rehash" event. */
-int roster_auth_rehash(struct roster_db *db, const char *name, int64_t now, const char *old_hash,
+ * new_hash (if the stored hash is still old_hash, else -ESTALE), in one
+ * roster transaction with a "password.rehash" event.  The failure count is
+ * roster_auth_success's to clear. */
+int roster_auth_rehash(struct roster_db *db, const char *name, const char *old_hash,
 		       const char *new_hash) ROSTER_MUST_CHECK;
 /* Records the last login: time, service and remote host (may be NULL),
  * both cut to printable ASCII. */

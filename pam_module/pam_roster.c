@@ -427,15 +427,19 @@ static int check_password(struct ctx *c, const char *pw, const char *what)
 		return PAM_AUTH_ERR;
 	}
 	r = roster_password_verify(c->cfg, c->u->pwhash, pw); /* rule 3 */
-	if (r == -EACCES) {
-		/* A hash below the configured cost (a crypt(3) hash adopted
-		 * from /etc/shadow, an argon2id one of older costs) answers
-		 * sooner than an unknown user's dummy: the wait would tell who
-		 * has not logged in since.  Padded with the dummy (rule 1). */
-		if (roster_auth_needs_rehash(c->cfg, c->u->pwhash) &&
-		    (r = roster_auth_verify_dummy(c->cfg, pw)) != -EACCES)
+	/* A hash below the configured cost (a crypt(3) hash adopted from
+	 * /etc/shadow, an argon2id one of older costs) answers sooner than an
+	 * unknown user's dummy: the wait would tell who has not logged in
+	 * since, and during a lockout which password was right.  Padded with
+	 * the dummy, whatever the outcome (rules 1 and 12). */
+	if ((r == 0 || r == -EACCES) && roster_auth_needs_rehash(c->cfg, c->u->pwhash)) {
+		int pad = roster_auth_verify_dummy(c->cfg, pw);
+
+		if (pad != -EACCES)
 			note(c, LOG_WARNING, "%s: the dummy verification did not run: %s", what,
-			     roster_password_strerror(r));
+			     roster_password_strerror(pad));
+	}
+	if (r == -EACCES) {
 		record_failure(c, "wrong password");
 		return PAM_AUTH_ERR;
 	}
@@ -463,14 +467,29 @@ static bool code_proven(const struct ctx *c)
 }
 
 /* Rule 14, with the database open: the login decided on the record as it
- * is now.  What the user is told waits for refused(), after db_leave(). */
+ * is now, at the time it is now (the prompt may have lasted).  On a
+ * refusal c->u is read again too, so that what the user is told is about
+ * the account as it is.  The telling waits for refused(), after
+ * db_leave(): no conversation with the database open. */
 static int confirm(struct ctx *c, const char *hash, bool invite)
 {
-	return roster_auth_success(c->db, c->user, c->now, hash, invite, &c->state);
+	struct roster_user *u = NULL;
+	enum roster_auth_state ignored;
+	int r;
+
+	c->now = (int64_t)time(NULL);
+	r = roster_auth_success(c->db, c->user, c->now, hash, invite, &c->state);
+	if (r == -EACCES && roster_auth_lookup(c->db, c->user, c->now, &u, &ignored) == 0 && u) {
+		roster_user_free(c->u);
+		c->u = u;
+	} else if (r < 0 && r != -EACCES && r != -ESTALE && r != -ENOENT)
+		note(c, LOG_ERR, "authentication refused: the login could not be confirmed: %s", db_why(c, r));
+	return r;
 }
 
-/* The answer to a login that confirm() did not let through. */
-static int refused(struct ctx *c, int r, bool invite)
+/* The answer to a login that confirm() (or roster_api_touch()) did not let
+ * through; what names the secret that was verified. */
+static int refused(struct ctx *c, int r, const char *what)
 {
 	char buf[160];
 	const char *refusal;
@@ -483,15 +502,16 @@ static int refused(struct ctx *c, int r, bool invite)
 		note(c, LOG_NOTICE, "authentication refused: the account became %s during the login",
 		     roster_auth_state_name(c->state));
 		return PAM_AUTH_ERR;
+	case -EPERM:
+		note(c, LOG_NOTICE, "authentication refused: API access was turned off during the login");
+		return PAM_AUTH_ERR;
 	case -ESTALE:
-		note(c, LOG_NOTICE, "authentication refused: the %s was changed during the login",
-		     invite ? "invitation" : "password");
+		note(c, LOG_NOTICE, "authentication refused: the %s was changed during the login", what);
 		return PAM_AUTH_ERR;
 	case -ENOENT:
 		note(c, LOG_NOTICE, "authentication refused: the account was deleted during the login");
 		return PAM_AUTH_ERR;
-	default:
-		note(c, LOG_ERR, "authentication refused: the login could not be confirmed: %s", db_why(c, r));
+	default: /* logged by confirm() */
 		return pam_code(c, r);
 	}
 }
@@ -514,23 +534,31 @@ static int after_success(struct ctx *c, const char *pw)
 	if (rv == PAM_SUCCESS) {
 		r = confirm(c, c->u->pwhash, false);
 		if (r == 0 && rehash) {
-			if ((r = roster_auth_rehash(c->db, c->user, c->now, c->u->pwhash, hash)) == 0)
+			int r2 = roster_auth_rehash(c->db, c->user, c->u->pwhash, hash);
+
+			if (r2 == 0)
 				note(c, LOG_NOTICE, "password rehashed at the configured cost");
-			else
-				note(c, LOG_WARNING, "the password hash could not be upgraded: %s", db_why(c, r));
-			r = 0; /* confirmed: the login stands */
+			else /* confirmed all the same: the login stands */
+				note(c, LOG_WARNING, "the password hash could not be upgraded: %s", db_why(c, r2));
 		}
-		rv = r == 0 ? PAM_SUCCESS : refused(c, r, false);
 		db_leave(c);
+		rv = r == 0 ? PAM_SUCCESS : refused(c, r, "password");
 	}
 	roster_wipe(hash, sizeof(hash)); /* rule 4 */
 	return rv;
 }
 
+/* Rule 12: a lockout answers before anything else the account is, and
+ * whatever the secret was. */
+static bool locked_out(const struct ctx *c)
+{
+	return c->u && c->u->locked_until > c->now;
+}
+
 /* Rule 11: an "api" service. */
 static int authenticate_api(struct ctx *c, const char *pw)
 {
-	const char *label = NULL, *refusal;
+	const char *label = NULL, *refusal, *hash = NULL;
 	char buf[160];
 	int r, rv;
 
@@ -553,17 +581,28 @@ static int authenticate_api(struct ctx *c, const char *pw)
 						: "wrong API password");
 		return PAM_AUTH_ERR;
 	}
-	if ((refusal = state_refusal(c, buf, sizeof(buf))) && c->state != ROSTER_AUTH_MUST_CHANGE) {
-		note(c, LOG_NOTICE, "authentication refused: the account is %s", roster_auth_state_name(c->state));
+	if (locked_out(c) ||
+	    ((refusal = state_refusal(c, buf, sizeof(buf))) && c->state != ROSTER_AUTH_MUST_CHANGE)) {
+		note(c, LOG_NOTICE, "authentication refused: the account is %s",
+		     locked_out(c) ? "locked" : roster_auth_state_name(c->state));
+		if (locked_out(c))
+			record_failure(c, "the account is locked"); /* rule 12 */
 		return PAM_AUTH_ERR;
 	}
+	for (size_t i = 0; c->apis[i]; i++)
+		if (strcmp(c->apis[i]->label, label) == 0)
+			hash = c->apis[i]->hash;
 	if ((rv = db_enter(c)) != PAM_SUCCESS)
 		return rv;
+	/* The account, then the API password and the user's switch, as they
+	 * are now; the use is recorded in the same transaction as that. */
 	r = confirm(c, NULL, false);
-	if (r == 0 && roster_api_touch(c->db, c->user, label, c->service, c->now) < 0)
-		note(c, LOG_WARNING, "the use of API password %s could not be recorded", label);
-	rv = r == 0 ? PAM_SUCCESS : refused(c, r, false);
+	if (r == 0 && (r = roster_api_touch(c->db, c->user, label, hash, c->service, c->now)) < 0 &&
+	    r != -ESTALE && r != -EPERM)
+		note(c, LOG_ERR, "authentication refused: the use of API password %s could not be recorded: %s",
+		     label, db_why(c, r));
 	db_leave(c);
+	rv = r == 0 ? PAM_SUCCESS : refused(c, r, "API password");
 	if (rv == PAM_SUCCESS)
 		note(c, LOG_INFO, "authentication success with API password %s", label);
 	return rv;
@@ -609,10 +648,9 @@ static int authenticate(struct ctx *c)
 		if ((rv = db_enter(c)) != PAM_SUCCESS)
 			return rv;
 		r = confirm(c, c->u->invite_hash, true);
-		rv = r == 0 ? PAM_SUCCESS : refused(c, r, true);
 		db_leave(c);
-		if (rv != PAM_SUCCESS)
-			return rv;
+		if (r != 0)
+			return refused(c, r, "invitation");
 		rv = pam_set_data(c->pamh, INVITE_MARK, (void *)&invite_mark, NULL);
 		if (rv != PAM_SUCCESS)
 			return rv;
@@ -624,11 +662,12 @@ static int authenticate(struct ctx *c)
 	 * it has just proved they know the password.  Except a lockout:
 	 * there the right password gets the same silent refusal, and the
 	 * same counted failure, as a wrong one (rule 12). */
-	if ((refusal = state_refusal(c, buf, sizeof(buf)))) {
-		if (c->state != ROSTER_AUTH_LOCKED)
+	if (locked_out(c) || (refusal = state_refusal(c, buf, sizeof(buf)))) {
+		if (!locked_out(c))
 			say(c, PAM_ERROR_MSG, "%s", refusal);
-		note(c, LOG_NOTICE, "authentication refused: the account is %s", roster_auth_state_name(c->state));
-		if (c->state == ROSTER_AUTH_LOCKED)
+		note(c, LOG_NOTICE, "authentication refused: the account is %s",
+		     locked_out(c) ? "locked" : roster_auth_state_name(c->state));
+		if (locked_out(c))
 			record_failure(c, "the account is locked");
 		return PAM_AUTH_ERR;
 	}

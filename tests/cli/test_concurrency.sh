@@ -29,8 +29,12 @@ check "... with no problems" grep -q "no problems" <<<"$OUT"
 
 # A writer killed at random moments: each time, db check --repair (or the
 # next write) leaves a consistent database, and no user is half-made.
+# Under SANITIZE=1 a kill that lands in LeakSanitizer's check at exit
+# leaves a report of its own ("Unable to get registers from thread"):
+# the writers killed here do not check for leaks (every other run does).
 for k in 1 2 3 4 5; do
-	(for i in $(seq 1 50); do "$ROSTER" user add "k${k}u$i" --email "k${k}u$i@example.org" </dev/null >/dev/null 2>&1; done) &
+	(export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+	 for i in $(seq 1 50); do "$ROSTER" user add "k${k}u$i" --email "k${k}u$i@example.org" </dev/null >/dev/null 2>&1; done) &
 	pid=$!
 	sleep "0.$((RANDOM % 9 + 1))"
 	pkill -KILL -P "$pid" roster 2>/dev/null

@@ -500,6 +500,21 @@ void pt_end(pam_handle_t *h, int status)
 	pam_end(h, status);
 }
 
+int pt_auth_while(struct pt *pt, const char *service, const char *user, const char *password,
+		  void (*fn)(void *pt), struct pt_conv *cv)
+{
+	pam_handle_t *h;
+	int r;
+
+	pt_conv_init(cv, password, NULL);
+	cv->on_prompt = fn;
+	cv->on_prompt_arg = pt;
+	h = pt_start(pt, service, user, cv, NULL);
+	r = pam_authenticate(h, 0);
+	pt_end(h, r);
+	return r;
+}
+
 int pt_auth(struct pt *pt, const char *service, const char *user, const char *password)
 {
 	struct pt_conv cv;

@@ -103,6 +103,11 @@ void pt_end(pam_handle_t *h, int status);
 
 /* One pam_authenticate with the password answered; the PAM code. */
 int pt_auth(struct pt *pt, const char *service, const char *user, const char *password);
+/* One pam_authenticate with the password answered, while fn(pt) runs just
+ * before the answer (between the module's first read and its verdict);
+ * the PAM code, and in cv the conversation. */
+int pt_auth_while(struct pt *pt, const char *service, const char *user, const char *password,
+		  void (*fn)(void *pt), struct pt_conv *cv);
 /* authenticate, then acct_mgmt, in one handle; the first code that is not
  * success, or the acct_mgmt code. */
 int pt_login(struct pt *pt, const char *service, const char *user, const char *password);

@@ -121,12 +121,63 @@ static void counted(void **state)
 	roster_user_free(u);
 }
 
+static void api_off(void *arg)
+{
+	assert_int_equal(pt_cli(arg, NULL, 0, "api disable alice"), 0);
+}
+
+static void api_replaced(void *arg)
+{
+	char out[1024];
+
+	assert_int_equal(pt_cli(arg, out, sizeof(out), "api reset alice --json"), 0);
+}
+
+static void api_locked(void *arg)
+{
+	pt_fail(arg, "alice", 3);
+}
+
+/* The API password verified, then turned off, replaced, or its account
+ * locked before the verdict: refused.  A right API password during a
+ * lockout is counted like a wrong one. */
+static void changed_during_login(void **state)
+{
+	struct pt *pt = *state;
+	struct roster_user *u;
+	struct pt_conv cv;
+	char pw[64];
+
+	pt_write_conf(pt, "[lockout]\ndeny = 3\nfail_interval = 15m\nunlock_time = 15m\n");
+	assert_int_equal(pt_cli(pt, NULL, 0, "api enable alice"), 0);
+	reset(pt, "", pw);
+	assert_int_equal(pt_auth_while(pt, "webapi", "alice", pw, api_off, &cv), PAM_AUTH_ERR);
+	assert_true(pt_log_has("API access was turned off during the login"));
+	assert_int_equal(pt_cli(pt, NULL, 0, "api enable alice"), 0);
+
+	assert_int_equal(pt_auth_while(pt, "webapi", "alice", pw, api_replaced, &cv), PAM_AUTH_ERR);
+	assert_true(pt_log_has("the API password was changed during the login"));
+
+	reset(pt, "", pw);
+	assert_int_equal(pt_auth_while(pt, "webapi", "alice", pw, api_locked, &cv), PAM_AUTH_ERR);
+	assert_true(pt_log_has("the account became locked during the login"));
+	u = pt_get(pt, "alice");
+	assert_int_equal(u->fail_count, 4);
+	roster_user_free(u);
+	/* Locked from the start: the right API password is counted too. */
+	assert_int_equal(pt_auth(pt, "webapi", "alice", pw), PAM_AUTH_ERR);
+	u = pt_get(pt, "alice");
+	assert_int_equal(u->fail_count, 5);
+	roster_user_free(u);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(cross_use, setup, teardown),
 		cmocka_unit_test_setup_teardown(services_and_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(changed_during_login, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

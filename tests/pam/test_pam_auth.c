@@ -262,20 +262,26 @@ static void reset_alice(void *arg)
 	pt_edit(arg, "alice", replace_alice_hash, arg);
 }
 
-/* One login of alice with the right password, while fn changes her record
- * between the module's first read and its verdict; the PAM code. */
-static int login_while(struct pt *pt, void (*fn)(void *), struct pt_conv *cv)
+static void expire_alice(void *arg)
 {
-	pam_handle_t *h;
-	int r;
+	assert_int_equal(pt_cli(arg, NULL, 0, "user edit alice --expires 2001-02-03"), 0);
+}
 
-	pt_conv_init(cv, PT_PASSWORD, NULL);
-	cv->on_prompt = fn;
-	cv->on_prompt_arg = pt;
-	h = pt_start(pt, "login", "alice", cv, NULL);
-	r = pam_authenticate(h, 0);
-	pt_end(h, r);
-	return r;
+static void lock_and_reset_alice(void *arg)
+{
+	lock_alice(arg);
+	reset_alice(arg);
+}
+
+static void restore_alice_hash(struct roster_user *u, void *priv)
+{
+	struct roster_config *cfg = NULL;
+
+	assert_int_equal(roster_config_load(((struct pt *)priv)->conf, &cfg), 0);
+	roster_secret_free(u->pwhash);
+	assert_non_null(u->pwhash = malloc(ROSTER_HASH_MAX));
+	assert_int_equal(roster_password_hash(cfg, PT_PASSWORD, u->pwhash), 0);
+	roster_config_free(cfg);
 }
 
 /* The state read before the password was asked for (and hashed, perhaps
@@ -289,7 +295,7 @@ static void changed_during_login(void **state)
 	struct roster_user *u;
 	struct pt_conv cv;
 
-	assert_int_equal(login_while(pt, lock_alice, &cv), PAM_AUTH_ERR);
+	assert_int_equal(pt_auth_while(pt, "login", "alice", PT_PASSWORD, lock_alice, &cv), PAM_AUTH_ERR);
 	assert_string_equal(cv.errors, "");
 	assert_true(pt_log_has("authentication refused: the account became locked during the login"));
 	u = pt_get(pt, "alice");
@@ -299,13 +305,27 @@ static void changed_during_login(void **state)
 	assert_int_equal(pt_cli(pt, NULL, 0, "user unlock alice"), 0);
 
 	pt_log_clear();
-	assert_int_equal(login_while(pt, disable_alice, &cv), PAM_AUTH_ERR);
+	assert_int_equal(pt_auth_while(pt, "login", "alice", PT_PASSWORD, disable_alice, &cv), PAM_AUTH_ERR);
 	assert_string_equal(cv.errors, "Your account is disabled.\n");
 	assert_true(pt_log_has("authentication refused: the account became disabled during the login"));
 	assert_int_equal(pt_cli(pt, NULL, 0, "user enable alice"), 0);
 
+	/* Expired meanwhile: told so, with the date as it is now. */
 	pt_log_clear();
-	assert_int_equal(login_while(pt, reset_alice, &cv), PAM_AUTH_ERR);
+	assert_int_equal(pt_auth_while(pt, "login", "alice", PT_PASSWORD, expire_alice, &cv), PAM_AUTH_ERR);
+	assert_string_equal(cv.errors, "Your account expired after 2001-02-03.\n");
+	assert_int_equal(pt_cli(pt, NULL, 0, "user edit alice --no-expiry"), 0);
+
+	/* Locked and then given a new password: still a lockout, counted. */
+	pt_log_clear();
+	assert_int_equal(pt_auth_while(pt, "login", "alice", PT_PASSWORD, lock_and_reset_alice, &cv), PAM_AUTH_ERR);
+	assert_string_equal(cv.errors, "");
+	assert_int_equal(fails(pt, "alice"), 4);
+	assert_int_equal(pt_cli(pt, NULL, 0, "user unlock alice"), 0);
+	pt_edit(pt, "alice", restore_alice_hash, pt);
+
+	pt_log_clear();
+	assert_int_equal(pt_auth_while(pt, "login", "alice", PT_PASSWORD, reset_alice, &cv), PAM_AUTH_ERR);
 	assert_true(pt_log_has("authentication refused: the password was changed during the login"));
 	assert_int_equal(pt_auth(pt, "login", "alice", PT_PASSWORD), PAM_AUTH_ERR);
 	assert_int_equal(pt_auth(pt, "login", "alice", "another password"), PAM_SUCCESS);
