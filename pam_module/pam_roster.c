@@ -392,7 +392,8 @@ static int check_password(struct ctx *c, const char *pw, const char *what)
 	}
 	if (c->u && c->u->status == ROSTER_INVITED && c->u->invite_hash) { /* rule 10 */
 		r = roster_invite_verify(c->cfg, c->u, pw, c->now);
-		if (r == 0 && c->u->locked_until > c->now) {
+		/* -ETIME too: only a matching code is told it expired. */
+		if ((r == 0 || r == -ETIME) && c->u->locked_until > c->now) {
 			/* Locked: refused silently and counted, right code or
 			 * wrong (rule 12). */
 			note(c, LOG_NOTICE, "%s: the account is locked", what);
@@ -516,36 +517,35 @@ static int refused(struct ctx *c, int r, const char *what)
 	}
 }
 
-/* Rule 14, then the rehash, whose hash is computed first, outside the
- * database. */
+/* Rule 14, then the rehash: the new hash is computed with the database
+ * closed, and only for a login that stands (a refused one hashes no more
+ * than a wrong password does: rule 12). */
 static int after_success(struct ctx *c, const char *pw)
 {
 	char hash[ROSTER_HASH_MAX];
-	bool rehash = roster_auth_needs_rehash(c->cfg, c->u->pwhash);
-	int r = rehash ? roster_password_hash(c->cfg, pw, hash) : 0;
-	int rv;
+	int rv = db_enter(c), r;
 
-	if (r < 0) {
-		/* The login stands; the upgrade waits for the next one. */
+	if (rv != PAM_SUCCESS)
+		return rv;
+	r = confirm(c, c->u->pwhash, false);
+	db_leave(c);
+	if (r != 0)
+		return refused(c, r, "password");
+	if (!roster_auth_needs_rehash(c->cfg, c->u->pwhash))
+		return PAM_SUCCESS;
+	/* Confirmed: whatever happens to the upgrade, the login stands. */
+	if ((r = roster_password_hash(c->cfg, pw, hash)) < 0) {
 		note(c, LOG_WARNING, "the password hash could not be upgraded: %s", roster_password_strerror(r));
-		rehash = false;
-	}
-	rv = db_enter(c);
-	if (rv == PAM_SUCCESS) {
-		r = confirm(c, c->u->pwhash, false);
-		if (r == 0 && rehash) {
-			int r2 = roster_auth_rehash(c->db, c->user, c->u->pwhash, hash);
-
-			if (r2 == 0)
-				note(c, LOG_NOTICE, "password rehashed at the configured cost");
-			else /* confirmed all the same: the login stands */
-				note(c, LOG_WARNING, "the password hash could not be upgraded: %s", db_why(c, r2));
-		}
+	} else if (db_enter(c) == PAM_SUCCESS) {
+		/* -ESTALE if the password was changed since the confirmation. */
+		if ((r = roster_auth_rehash(c->db, c->user, c->u->pwhash, hash)) == 0)
+			note(c, LOG_NOTICE, "password rehashed at the configured cost");
+		else
+			note(c, LOG_WARNING, "the password hash could not be upgraded: %s", db_why(c, r));
 		db_leave(c);
-		rv = r == 0 ? PAM_SUCCESS : refused(c, r, "password");
 	}
 	roster_wipe(hash, sizeof(hash)); /* rule 4 */
-	return rv;
+	return PAM_SUCCESS;
 }
 
 /* Rule 12: a lockout answers before anything else the account is, and
@@ -581,12 +581,13 @@ static int authenticate_api(struct ctx *c, const char *pw)
 						: "wrong API password");
 		return PAM_AUTH_ERR;
 	}
-	if (locked_out(c) ||
-	    ((refusal = state_refusal(c, buf, sizeof(buf))) && c->state != ROSTER_AUTH_MUST_CHANGE)) {
-		note(c, LOG_NOTICE, "authentication refused: the account is %s",
-		     locked_out(c) ? "locked" : roster_auth_state_name(c->state));
-		if (locked_out(c))
-			record_failure(c, "the account is locked"); /* rule 12 */
+	if (locked_out(c)) {
+		note(c, LOG_NOTICE, "authentication refused: the account is locked");
+		record_failure(c, "the account is locked"); /* rule 12 */
+		return PAM_AUTH_ERR;
+	}
+	if ((refusal = state_refusal(c, buf, sizeof(buf))) && c->state != ROSTER_AUTH_MUST_CHANGE) {
+		note(c, LOG_NOTICE, "authentication refused: the account is %s", roster_auth_state_name(c->state));
 		return PAM_AUTH_ERR;
 	}
 	for (size_t i = 0; c->apis[i]; i++)
@@ -662,13 +663,14 @@ static int authenticate(struct ctx *c)
 	 * it has just proved they know the password.  Except a lockout:
 	 * there the right password gets the same silent refusal, and the
 	 * same counted failure, as a wrong one (rule 12). */
-	if (locked_out(c) || (refusal = state_refusal(c, buf, sizeof(buf)))) {
-		if (!locked_out(c))
-			say(c, PAM_ERROR_MSG, "%s", refusal);
-		note(c, LOG_NOTICE, "authentication refused: the account is %s",
-		     locked_out(c) ? "locked" : roster_auth_state_name(c->state));
-		if (locked_out(c))
-			record_failure(c, "the account is locked");
+	if (locked_out(c)) {
+		note(c, LOG_NOTICE, "authentication refused: the account is locked");
+		record_failure(c, "the account is locked");
+		return PAM_AUTH_ERR;
+	}
+	if ((refusal = state_refusal(c, buf, sizeof(buf)))) {
+		say(c, PAM_ERROR_MSG, "%s", refusal);
+		note(c, LOG_NOTICE, "authentication refused: the account is %s", roster_auth_state_name(c->state));
 		return PAM_AUTH_ERR;
 	}
 	if ((rv = after_success(c, pw)) != PAM_SUCCESS)
