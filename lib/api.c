@@ -242,11 +242,11 @@ void roster_api_records_free(struct roster_api **v)
 }
 
 int roster_api_check(const struct roster_config *cfg, struct roster_api *const *v, const char *service,
-		     const char *pw, int64_t now, const char **label)
+		     const char *pw, int64_t now, const struct roster_api **match)
 {
 	int best = -EACCES;
 
-	*label = NULL;
+	*match = NULL;
 	/* Every label is tried: the time taken does not say which matched. */
 	for (size_t i = 0; v && v[i]; i++) {
 		int r = roster_password_verify(cfg, v[i]->hash, pw);
@@ -264,8 +264,8 @@ int roster_api_check(const struct roster_config *cfg, struct roster_api *const *
 			r = -EPERM;
 		else
 			r = 0;
-		if (r == 0 && !*label)
-			*label = v[i]->label;
+		if (r == 0 && !*match)
+			*match = v[i];
 		if (r == 0)
 			best = 0;
 		else if (best != 0)
@@ -281,9 +281,8 @@ int roster_api_touch(struct roster_db *db, const char *user, const char *label, 
 	struct roster_api *a = NULL;
 	int r;
 
-	if (tdb_transaction_start(db->tdb) != 0)
-		return db_fail(db, -ENOLCK, "cannot start a transaction: %s", tdb_errorstr(db->tdb));
-	db->in_txn = true; /* user_load wipes its copy of the record */
+	if ((r = login_txn_start(db, -1)) < 0)
+		return r;
 	/* Decided on the records as they are now, not as the login read them
 	 * before it hashed (rule 14 of pam_roster.c). */
 	r = api_load(db, user, label, &a);
@@ -302,8 +301,7 @@ int roster_api_touch(struct roster_db *db, const char *user, const char *label, 
 	roster_user_free(u);
 	roster_api_free(a);
 	if (r < 0) {
-		tdb_transaction_cancel(db->tdb);
-		db->in_txn = false;
+		login_txn_cancel(db);
 		return r;
 	}
 	return store_commit_tdb(db);

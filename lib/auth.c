@@ -69,6 +69,11 @@ static int64_t day_of(int64_t t)
 	return t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
 }
 
+bool roster_auth_locked(const struct roster_user *u, int64_t now)
+{
+	return u && u->status != ROSTER_DELETED && u->locked_until > now;
+}
+
 enum roster_auth_state roster_auth_state(const struct roster_user *u, int64_t now)
 {
 	if (!u || u->status == ROSTER_DELETED)
@@ -80,7 +85,7 @@ enum roster_auth_state roster_auth_state(const struct roster_user *u, int64_t no
 	/* The account works through its expiry date (UTC) and not after. */
 	if (u->expires != ROSTER_NO_DATE && day_of(now) > u->expires)
 		return ROSTER_AUTH_EXPIRED;
-	if (u->locked_until > now)
+	if (roster_auth_locked(u, now))
 		return ROSTER_AUTH_LOCKED;
 	if (u->must_change)
 		return ROSTER_AUTH_MUST_CHANGE;
@@ -114,10 +119,9 @@ int roster_auth_lookup(struct roster_db *db, const char *name, int64_t now, stru
  * or -errno. */
 typedef int (*auth_edit_fn)(struct roster_user *u, void *priv);
 
-/* wait_ms < 0: waits (F_SETLKW) for any other transaction, a login's or an
- * admin's; otherwise tries again every 10 ms for at most wait_ms, then
- * -EBUSY. */
-static int txn_start_within(struct roster_db *db, int wait_ms)
+/* internal.h.  Waiting is tdb's F_SETLKW; a bounded wait tries again
+ * every 10 ms. */
+int login_txn_start(struct roster_db *db, int wait_ms)
 {
 	if (db->in_txn)
 		return db_fail(db, -EBUSY, "internal error: a login event inside a transaction");
@@ -141,12 +145,7 @@ static int txn_start_within(struct roster_db *db, int wait_ms)
 	return 0;
 }
 
-static int txn_start(struct roster_db *db)
-{
-	return txn_start_within(db, -1);
-}
-
-static void txn_cancel(struct roster_db *db)
+void login_txn_cancel(struct roster_db *db)
 {
 	if (db->in_txn)
 		tdb_transaction_cancel(db->tdb);
@@ -164,7 +163,7 @@ static int txn_commit(struct roster_db *db)
 static int auth_edit_within(struct roster_db *db, const char *name, int wait_ms, auth_edit_fn fn, void *priv)
 {
 	struct roster_user *u = NULL;
-	int r = txn_start_within(db, wait_ms);
+	int r = login_txn_start(db, wait_ms);
 
 	if (r < 0)
 		return r;
@@ -176,7 +175,7 @@ static int auth_edit_within(struct roster_db *db, const char *name, int wait_ms,
 	if (r > 0)
 		r = user_store(db, u) ?: txn_commit(db);
 	roster_user_free(u);
-	txn_cancel(db);
+	login_txn_cancel(db);
 	return r;
 }
 
@@ -224,7 +223,7 @@ int roster_auth_fail(struct roster_db *db, const char *name, int64_t now, struct
 	struct roster_user *u = NULL;
 	bool unknown = false;
 	uint64_t n = 0;
-	int r = txn_start(db);
+	int r = login_txn_start(db, -1);
 
 	if (r < 0)
 		return r;
@@ -244,7 +243,7 @@ int roster_auth_fail(struct roster_db *db, const char *name, int64_t now, struct
 	}
 	r = r ?: txn_commit(db);
 	roster_user_free(u);
-	txn_cancel(db);
+	login_txn_cancel(db);
 	if (out)
 		*out = t;
 	return r == 0 && unknown ? -ENOENT : r;
@@ -268,7 +267,6 @@ struct verdict {
 	bool invite;
 	enum roster_auth_state state;
 	int r;
-	struct roster_auth_tally tally;
 };
 
 /* Rule 6: the verdict on the record as it is now. */
@@ -280,7 +278,7 @@ static void judge(const struct roster_user *u, struct verdict *v)
 	/* A lockout comes first, whatever else the account is (disabled,
 	 * expired, an invitee, a new password): refused in silence and
 	 * counted, so that nothing tells a right secret from a wrong one. */
-	if (u->status != ROSTER_DELETED && u->locked_until > v->now)
+	if (roster_auth_locked(u, v->now))
 		v->state = ROSTER_AUTH_LOCKED;
 	if (v->state == ROSTER_AUTH_LOCKED)
 		v->r = -EACCES;
@@ -296,11 +294,12 @@ static void judge(const struct roster_user *u, struct verdict *v)
 static int apply_success(struct roster_user *u, void *priv)
 {
 	struct verdict *v = priv;
+	struct roster_auth_tally t;
 
 	judge(u, v);
 	if (v->r == -EACCES && v->state == ROSTER_AUTH_LOCKED) {
 		/* Rule 5: counted as a wrong secret is, at the same cost. */
-		apply_fail(u, v->cfg, v->now, &v->tally);
+		apply_fail(u, v->cfg, v->now, &t);
 		return 1;
 	}
 	return v->r == 0 && clear_failures(u);

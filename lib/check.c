@@ -420,7 +420,7 @@ int roster_db_check(struct roster_db *db, bool repair, roster_problem_fn fn, voi
 	if (tdb_lockall_read(db->tdb) < 0)
 		problem(&c, "accounts.tdb cannot be locked for reading: %s", tdb_errorstr(db->tdb));
 	else {
-		if (tdb_traverse_read(db->tdb, walk, &c) < 0 && c.r == 0)
+		if (db_walk(db, walk, &c) < 0)
 			problem(&c, "accounts.tdb cannot be walked: %s", tdb_errorstr(db->tdb));
 		tdb_unlockall_read(db->tdb);
 	}

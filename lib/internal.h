@@ -118,7 +118,8 @@ int db_parse(struct roster_db *db, const char *key, db_parse_fn fn, void *priv) 
 /* fn(tdb, key, data, priv) for every record, a hash chain at a time:
  * tdb_traverse_chain hands fn each record where it lies, where
  * tdb_traverse_read copies it. fn must not write to the database or to
- * data; a nonzero result stops the walk, and db_walk returns 1. Outside a
+ * data; a nonzero result stops the walk (fn keeps its reason: db_walk
+ * returns 0, or -errno when tdb cannot read on).  Outside a
  * transaction the caller holds tdb_lockall_read, which also makes the
  * walk one consistent generation. */
 int db_walk(struct roster_db *db, tdb_traverse_func fn, void *priv) MUST_CHECK;
@@ -141,6 +142,13 @@ int db_require_txn(struct roster_db *db) MUST_CHECK;
 int touch_user(struct roster_db *db, const struct roster_user *u) MUST_CHECK;
 int touch_role(struct roster_db *db, const char *name, uint32_t gid) MUST_CHECK;
 int store_commit_tdb(struct roster_db *db) MUST_CHECK;
+/* A login event's transaction (auth.c, and api.c's record of a use):
+ * tdb's own, without the writers' flock, the view or history.  wait_ms < 0
+ * waits for any other transaction; otherwise at most wait_ms, then
+ * -EBUSY.  Committed by store_commit_tdb(); cancel is safe when none is
+ * open. */
+int login_txn_start(struct roster_db *db, int wait_ms) MUST_CHECK;
+void login_txn_cancel(struct roster_db *db);
 void touched_seal(struct roster_db *db);
 int store_lock(struct roster_db *db) MUST_CHECK; /* the writers' flock */
 void store_unlock(struct roster_db *db);

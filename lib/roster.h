@@ -374,7 +374,7 @@ typedef int (*roster_api_fn)(const struct roster_user *u, const struct roster_ap
 int roster_api_foreach(struct roster_db *db, const char *user, roster_api_fn fn, void *priv) ROSTER_MUST_CHECK;
 /* For pam_roster, in two steps so that no hashing happens with the
  * database open: the records of u (a NULL-terminated array), then the
- * check of pw against them: 0 and *label (inside v) when one matches, is
+ * check of pw against them: 0 and *match (inside v) when one matches, is
  * allowed for service and not expired; -EACCES no match, -ETIME only an
  * expired one matched, -EPERM the matching one excludes service.  The
  * caller checks u->api_enabled.  -ETIMEDOUT (no argon2id slot) or -EIO:
@@ -383,7 +383,7 @@ int roster_api_records(struct roster_db *db, const struct roster_user *u,
 		       struct roster_api ***out) ROSTER_MUST_CHECK;
 void roster_api_records_free(struct roster_api **v);
 int roster_api_check(const struct roster_config *cfg, struct roster_api *const *v, const char *service,
-		     const char *pw, int64_t now, const char **label) ROSTER_MUST_CHECK;
+		     const char *pw, int64_t now, const struct roster_api **match) ROSTER_MUST_CHECK;
 /* Records a use of the API password label, verified against hash:
  * last_used and last_service, one tdb transaction.  -ESTALE when the label
  * was removed or replaced since, -EPERM when the user's API access was
@@ -464,6 +464,10 @@ enum roster_auth_state {
 const char *roster_auth_state_name(enum roster_auth_state s);
 /* The first that applies, in the order of the enum after OK. */
 enum roster_auth_state roster_auth_state(const struct roster_user *u, int64_t now);
+/* Whether a lockout is running at now, whatever else the account is
+ * (roster_auth_state names a disabled or expired account first; a login
+ * must answer a lockout first: pam_roster's rule 12). */
+bool roster_auth_locked(const struct roster_user *u, int64_t now);
 /* Loads name and decides its state.  An unknown or deleted user is not an
  * error: 0, *out NULL, *state ROSTER_AUTH_UNKNOWN.  The caller frees *out. */
 int roster_auth_lookup(struct roster_db *db, const char *name, int64_t now,

@@ -125,7 +125,7 @@ int db_walk(struct roster_db *db, tdb_traverse_func fn, void *priv)
 		if (tdb_traverse_chain(db->tdb, h, walk_chain, &w) < 0)
 			return db_fail(db, tdb_errno(db), "cannot read the database: %s",
 				       tdb_errorstr(db->tdb));
-	return w.stopped;
+	return 0;
 }
 
 int db_store(struct roster_db *db, const char *key, const void *p, size_t n)

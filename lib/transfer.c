@@ -2115,8 +2115,7 @@ int roster_export(struct roster_db *db, enum roster_format fmt, FILE *f)
 	if (db_get_u64(db, "meta/next_id", &m.next_id) < 0)
 		m.next_id = 0;
 	r = roster_role_names(db, &roles);
-	if (r == 0 && (r = db_walk(db, collect_user, &users)) >= 0)
-		r = users.r;
+	r = r ?: db_walk(db, collect_user, &users) ?: users.r;
 	if (r == 0) {
 		qsort(users.v, users.n, sizeof(char *), cmp_str);
 		r = fmt == ROSTER_FORMAT_CSV ? csv_columns(&o) : 0;

@@ -757,11 +757,11 @@ int roster_user_foreach(struct roster_db *db, const struct roster_user_filter *f
 		/* Outside a transaction, one read lock for the whole walk
 		 * rather than one per hash chain. */
 		bool whole = !db->in_txn && tdb_lockall_read(db->tdb) == 0;
-		int t = db_walk(db, walk_one, &w);
 
+		r = db_walk(db, walk_one, &w) ?: w.r;
 		if (whole)
 			tdb_unlockall_read(db->tdb);
-		return t < 0 ? t : w.r;
+		return r;
 	}
 	/* An index, not a walk over every user. */
 	r = db_get_list(db, key, &names);
@@ -891,9 +891,7 @@ int lists_build(struct roster_db *db, bool members)
 	if (members && (r = roster_role_names(db, &ps.roles)) < 0)
 		return r;
 	ps.nroles = roster_strv_len(ps.roles); /* sorted, as bsearch needs */
-	if (r == 0 && tdb_traverse_read(db->tdb, collect_pairs, &ps) < 0 && ps.r == 0 && old.r == 0)
-		r = db_fail(db, -EIO, "cannot read the database: %s", tdb_errorstr(db->tdb));
-	r = r ?: ps.r ?: old.r;
+	r = db_walk(db, collect_pairs, &ps) ?: ps.r ?: old.r;
 	/* what is there goes, then the lists as the users say */
 	for (size_t i = 0; r == 0 && i < old.n; i++)
 		r = db_delete(db, old.v[i].key);

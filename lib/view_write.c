@@ -759,8 +759,7 @@ static int build_all(struct roster_db *db, struct shard *shards)
 	if (r == 0 && tdb_lockall_read(db->tdb) < 0)
 		r = -ENOLCK;
 	else if (r == 0) {
-		if (tdb_traverse_read(db->tdb, full_user, &f) < 0)
-			r = -EIO;
+		r = db_walk(db, full_user, &f);
 		tdb_unlockall_read(db->tdb);
 	}
 	r = r ?: f.r;

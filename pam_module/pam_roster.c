@@ -369,6 +369,20 @@ static void record_failure(struct ctx *c, const char *why)
 	}
 }
 
+/* Rule 12: a lockout answers before anything else the account is, and
+ * whatever the secret was: in silence, and counted as a wrong one. */
+static bool locked_out(const struct ctx *c)
+{
+	return roster_auth_locked(c->u, c->now);
+}
+
+static int refuse_locked(struct ctx *c, const char *what)
+{
+	note(c, LOG_NOTICE, "%s: the account is locked", what);
+	record_failure(c, "the account is locked");
+	return PAM_AUTH_ERR;
+}
+
 /* Rule 13: no argon2id computation happened (no slot came free within
  * [passwords] max_wait, or the slots could not be opened).  Nothing is
  * known about the password, so nothing is counted, and a known user, an
@@ -393,13 +407,8 @@ static int check_password(struct ctx *c, const char *pw, const char *what)
 	if (c->u && c->u->status == ROSTER_INVITED && c->u->invite_hash) { /* rule 10 */
 		r = roster_invite_verify(c->cfg, c->u, pw, c->now);
 		/* -ETIME too: only a matching code is told it expired. */
-		if ((r == 0 || r == -ETIME) && c->u->locked_until > c->now) {
-			/* Locked: refused silently and counted, right code or
-			 * wrong (rule 12). */
-			note(c, LOG_NOTICE, "%s: the account is locked", what);
-			record_failure(c, "the account is locked");
-			return PAM_AUTH_ERR;
-		}
+		if ((r == 0 || r == -ETIME) && locked_out(c))
+			return refuse_locked(c, what);
 		if (r == 0) {
 			c->by_code = true;
 			return PAM_SUCCESS;
@@ -548,17 +557,11 @@ static int after_success(struct ctx *c, const char *pw)
 	return PAM_SUCCESS;
 }
 
-/* Rule 12: a lockout answers before anything else the account is, and
- * whatever the secret was. */
-static bool locked_out(const struct ctx *c)
-{
-	return c->u && c->u->locked_until > c->now;
-}
-
 /* Rule 11: an "api" service. */
 static int authenticate_api(struct ctx *c, const char *pw)
 {
-	const char *label = NULL, *refusal, *hash = NULL;
+	const struct roster_api *a = NULL;
+	const char *refusal;
 	char buf[160];
 	int r, rv;
 
@@ -572,7 +575,7 @@ static int authenticate_api(struct ctx *c, const char *pw)
 											: "the user has no API password");
 		return PAM_AUTH_ERR;
 	}
-	r = roster_api_check(c->cfg, c->apis, c->service, pw, c->now, &label);
+	r = roster_api_check(c->cfg, c->apis, c->service, pw, c->now, &a);
 	if (r == -ETIMEDOUT || r == -EIO)
 		return not_verified(c, "authentication failure", r); /* rule 13 */
 	if (r < 0) {
@@ -581,31 +584,25 @@ static int authenticate_api(struct ctx *c, const char *pw)
 						: "wrong API password");
 		return PAM_AUTH_ERR;
 	}
-	if (locked_out(c)) {
-		note(c, LOG_NOTICE, "authentication refused: the account is locked");
-		record_failure(c, "the account is locked"); /* rule 12 */
-		return PAM_AUTH_ERR;
-	}
+	if (locked_out(c))
+		return refuse_locked(c, "authentication refused");
 	if ((refusal = state_refusal(c, buf, sizeof(buf))) && c->state != ROSTER_AUTH_MUST_CHANGE) {
 		note(c, LOG_NOTICE, "authentication refused: the account is %s", roster_auth_state_name(c->state));
 		return PAM_AUTH_ERR;
 	}
-	for (size_t i = 0; c->apis[i]; i++)
-		if (strcmp(c->apis[i]->label, label) == 0)
-			hash = c->apis[i]->hash;
 	if ((rv = db_enter(c)) != PAM_SUCCESS)
 		return rv;
 	/* The account, then the API password and the user's switch, as they
 	 * are now; the use is recorded in the same transaction as that. */
 	r = confirm(c, NULL, false);
-	if (r == 0 && (r = roster_api_touch(c->db, c->user, label, hash, c->service, c->now)) < 0 &&
+	if (r == 0 && (r = roster_api_touch(c->db, c->user, a->label, a->hash, c->service, c->now)) < 0 &&
 	    r != -ESTALE && r != -EPERM)
 		note(c, LOG_ERR, "authentication refused: the use of API password %s could not be recorded: %s",
-		     label, db_why(c, r));
+		     a->label, db_why(c, r));
 	db_leave(c);
 	rv = r == 0 ? PAM_SUCCESS : refused(c, r, "API password");
 	if (rv == PAM_SUCCESS)
-		note(c, LOG_INFO, "authentication success with API password %s", label);
+		note(c, LOG_INFO, "authentication success with API password %s", a->label);
 	return rv;
 }
 
@@ -663,11 +660,8 @@ static int authenticate(struct ctx *c)
 	 * it has just proved they know the password.  Except a lockout:
 	 * there the right password gets the same silent refusal, and the
 	 * same counted failure, as a wrong one (rule 12). */
-	if (locked_out(c)) {
-		note(c, LOG_NOTICE, "authentication refused: the account is locked");
-		record_failure(c, "the account is locked");
-		return PAM_AUTH_ERR;
-	}
+	if (locked_out(c))
+		return refuse_locked(c, "authentication refused");
 	if ((refusal = state_refusal(c, buf, sizeof(buf)))) {
 		say(c, PAM_ERROR_MSG, "%s", refusal);
 		note(c, LOG_NOTICE, "authentication refused: the account is %s", roster_auth_state_name(c->state));

@@ -64,8 +64,13 @@ static void states(void **state)
 	assert_int_equal(roster_auth_state(&u, day * 86400 + 86400), ROSTER_AUTH_INVITED);
 	u.status = ROSTER_DISABLED;
 	assert_int_equal(roster_auth_state(&u, T0), ROSTER_AUTH_DISABLED);
+	/* A lockout runs under the state that names the account first. */
+	assert_true(roster_auth_locked(&u, T0));
+	assert_false(roster_auth_locked(&u, T0 + 1));
 	u.status = ROSTER_DELETED;
 	assert_int_equal(roster_auth_state(&u, T0), ROSTER_AUTH_UNKNOWN);
+	assert_false(roster_auth_locked(&u, T0));
+	assert_false(roster_auth_locked(NULL, T0));
 	assert_string_equal(roster_auth_state_name(ROSTER_AUTH_LOCKED), "locked");
 }
 

@@ -119,7 +119,7 @@ static void wait_ends_with_etimedout(void **state)
 	struct roster_user u = { .status = ROSTER_INVITED, .invite_expires = INT64_MAX };
 	struct roster_api api = { .label = (char *)"ci", .expires = ROSTER_NO_DATE };
 	struct roster_api *apis[] = { &api, NULL };
-	const char *label = NULL;
+	const struct roster_api *match = NULL;
 	int held;
 	double t;
 
@@ -142,7 +142,7 @@ static void wait_ends_with_etimedout(void **state)
 		case 1: r = roster_password_hash(fx->cfg, "a new one", fresh); break;
 		case 2: r = roster_auth_verify_dummy(fx->cfg, "anything"); break;
 		case 3: r = roster_invite_verify(fx->cfg, &u, code, 0); break;
-		case 4: r = roster_api_check(fx->cfg, apis, "webapi", "the right one", 0, &label); break;
+		case 4: r = roster_api_check(fx->cfg, apis, "webapi", "the right one", 0, &match); break;
 		}
 		t = mw_now() - t;
 		print_message("# computation %d with the only slot held: %s after %.2f s\n", k,
@@ -156,7 +156,7 @@ static void wait_ends_with_etimedout(void **state)
 	t = mw_now();
 	assert_int_equal(roster_password_verify(fx->cfg, hash, "the right one"), 0);
 	assert_int_equal(roster_invite_verify(fx->cfg, &u, code, 0), 0);
-	assert_int_equal(roster_api_check(fx->cfg, apis, "webapi", "the right one", 0, &label), 0);
+	assert_int_equal(roster_api_check(fx->cfg, apis, "webapi", "the right one", 0, &match), 0);
 	assert_true(mw_now() - t < 0.9);
 }
 

@@ -813,12 +813,30 @@ static void replace_file(const char *path, const void *data, size_t n)
 	bump_stamp();
 }
 
+/* path replaced, under a new inode and with a new stamp, by a copy of the
+ * bytes of from (which may be path itself: the next lookup in that shard
+ * then maps it again, so it calls open(2)). */
+static void replace_with_copy(const char *path, const char *from)
+{
+	struct stat st;
+	char *copy;
+	int fd = open(from, O_RDONLY | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	copy = malloc((size_t)st.st_size);
+	assert_non_null(copy);
+	assert_int_equal(read(fd, copy, (size_t)st.st_size), st.st_size);
+	close(fd);
+	replace_file(path, copy, (size_t)st.st_size);
+	free(copy);
+}
+
 static void test_damaged_shard(void **state)
 {
-	char path[256], saved[300], other[256], *copy;
+	char path[256], saved[300], other[256];
 	struct passwd pw;
-	struct stat st;
-	int err = 0, fd;
+	int err = 0;
 
 	(void)state;
 	snprintf(path, sizeof(path), "%s", shard_of("alice"));
@@ -835,15 +853,7 @@ static void test_damaged_shard(void **state)
 	snprintf(other, sizeof(other), "%s", shard_of("no-such-user-here"));
 	if (strcmp(other, path) == 0)
 		snprintf(other, sizeof(other), "%s", shard_of("no-such-user-either"));
-	fd = open(other, O_RDONLY | O_CLOEXEC);
-	assert_true(fd >= 0);
-	assert_int_equal(fstat(fd, &st), 0);
-	copy = malloc((size_t)st.st_size);
-	assert_non_null(copy);
-	assert_int_equal(read(fd, copy, (size_t)st.st_size), st.st_size);
-	close(fd);
-	replace_file(path, copy, (size_t)st.st_size);
-	free(copy);
+	replace_with_copy(path, other);
 	err = 0;
 	assert_int_equal(nss.getpwnam_r("alice", &pw, big, sizeof(big), &err), NSS_STATUS_UNAVAIL);
 	assert_int_equal(err, EIO);
@@ -858,24 +868,6 @@ static void test_damaged_shard(void **state)
 	bump_stamp();
 	assert_int_equal(nss.getpwnam_r("alice", &pw, big, sizeof(big), &err), NSS_STATUS_SUCCESS);
 	assert_int_equal(pw.pw_uid, uid_alice);
-}
-
-/* The same bytes under a new inode, with a new stamp: the next lookup in
- * that shard maps it again, so it calls open(2). */
-static void replace_with_copy(const char *path)
-{
-	struct stat st;
-	char *copy;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	assert_true(fd >= 0);
-	assert_int_equal(fstat(fd, &st), 0);
-	copy = malloc((size_t)st.st_size);
-	assert_non_null(copy);
-	assert_int_equal(read(fd, copy, (size_t)st.st_size), st.st_size);
-	close(fd);
-	replace_file(path, copy, (size_t)st.st_size);
-	free(copy);
 }
 
 /* A damaged shard is passed over: the walk goes on to the other shards and
@@ -1023,7 +1015,7 @@ static void test_cancel_inside_lookup(void **state)
 	/* A lock left held hangs this test, or the ones after it if an
 	 * assertion below fails: a failure instead, while the alarm runs. */
 	alarm(30);
-	replace_with_copy(shard_of("alice"));
+	replace_with_copy(shard_of("alice"), shard_of("alice"));
 	cancelled_status = NSS_STATUS_TRYAGAIN;
 	assert_int_equal(pthread_create(&t, NULL, cancelled_lookup, NULL), 0);
 	assert_int_equal(pthread_join(t, &ret), 0);

@@ -403,6 +403,15 @@ void pt_history(struct pt *pt, const char *name, char *out, size_t n)
 	db_close(&o);
 }
 
+uint32_t pt_fails(struct pt *pt, const char *name)
+{
+	struct roster_user *u = pt_get(pt, name);
+	uint32_t n = u->fail_count;
+
+	roster_user_free(u);
+	return n;
+}
+
 void pt_fail(struct pt *pt, const char *name, unsigned n)
 {
 	struct open_db o;

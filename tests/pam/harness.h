@@ -72,6 +72,8 @@ void pt_add(struct pt *pt, const char *name);
 void pt_add_role(struct pt *pt, const char *name, const char *services);
 /* The stored record; the caller frees it. */
 struct roster_user *pt_get(struct pt *pt, const char *name);
+/* The stored failure count of name. */
+uint32_t pt_fails(struct pt *pt, const char *name);
 /* Edits the stored record with fn in a roster transaction. */
 void pt_edit(struct pt *pt, const char *name, void (*fn)(struct roster_user *u, void *priv), void *priv);
 /* The history actions of name, one per line. */

@@ -107,18 +107,13 @@ static void counted(void **state)
 {
 	struct pt *pt = *state;
 	char pw[64];
-	struct roster_user *u;
 
 	assert_int_equal(pt_cli(pt, NULL, 0, "api enable alice"), 0);
 	reset(pt, "", pw);
 	assert_int_equal(pt_auth(pt, "webapi", "alice", "not the api password"), PAM_AUTH_ERR);
-	u = pt_get(pt, "alice");
-	assert_int_equal(u->fail_count, 1);
-	roster_user_free(u);
+	assert_int_equal(pt_fails(pt, "alice"), 1);
 	assert_int_equal(pt_auth(pt, "webapi", "alice", pw), PAM_SUCCESS);
-	u = pt_get(pt, "alice");
-	assert_int_equal(u->fail_count, 0);
-	roster_user_free(u);
+	assert_int_equal(pt_fails(pt, "alice"), 0);
 }
 
 static void api_off(void *arg)
@@ -144,7 +139,6 @@ static void api_locked(void *arg)
 static void changed_during_login(void **state)
 {
 	struct pt *pt = *state;
-	struct roster_user *u;
 	struct pt_conv cv;
 	char pw[64];
 
@@ -161,14 +155,10 @@ static void changed_during_login(void **state)
 	reset(pt, "", pw);
 	assert_int_equal(pt_auth_while(pt, "webapi", "alice", pw, api_locked, &cv), PAM_AUTH_ERR);
 	assert_true(pt_log_has("the account became locked during the login"));
-	u = pt_get(pt, "alice");
-	assert_int_equal(u->fail_count, 4);
-	roster_user_free(u);
+	assert_int_equal(pt_fails(pt, "alice"), 4);
 	/* Locked from the start: the right API password is counted too. */
 	assert_int_equal(pt_auth(pt, "webapi", "alice", pw), PAM_AUTH_ERR);
-	u = pt_get(pt, "alice");
-	assert_int_equal(u->fail_count, 5);
-	roster_user_free(u);
+	assert_int_equal(pt_fails(pt, "alice"), 5);
 }
 
 int main(void)
