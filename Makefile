@@ -10,7 +10,7 @@ CC ?= cc
 PKGS := tdb libsodium inih jansson uuid libcrypt
 CSV_LIBS := -lcsv
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(CSV_LIBS)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(CSV_LIBS) -pthread # db export runs two threads
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
         -Wno-format-nonliteral -Wno-format-truncation -Werror

@@ -224,26 +224,6 @@ static int decode_field(const struct field *f, void *obj, const unsigned char *p
 /* The per-field callback lets events decode their nested change lists. */
 typedef int (*extra_fn)(void *obj, uint16_t tag, const unsigned char *p, size_t n);
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Sorts a list and drops duplicates, so lists are sets whatever was stored. */
-static void strv_normalize(char **v, size_t n)
-{
-	size_t o = 0;
-
-	qsort(v, n, sizeof(char *), cmp_str);
-	for (size_t i = 0; i < n; i++) {
-		if (o > 0 && strcmp(v[o - 1], v[i]) == 0)
-			free(v[i]);
-		else
-			v[o++] = v[i];
-	}
-	v[o] = NULL;
-}
-
 /* Walks the fields of a record: the first pass (fill == NULL) counts the
  * elements of each list field, the second decodes. */
 static int walk_fields(const struct field *f, size_t nf, void *obj, const unsigned char *p,

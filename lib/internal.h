@@ -27,6 +27,9 @@ int read_text_file(const char *path, size_t max, struct buf *out, size_t *nul_li
 char *xstrdup_or_null(const char *s);
 int strv_add(char ***v, const char *s) MUST_CHECK; /* keeps it sorted, no dups */
 int strv_remove(char **v, const char *s);           /* 1 if removed */
+/* Sorts the n strings of v and frees duplicates: a set, NULL-terminated at
+ * its new length (v has room for n + 1). One sort, not n insertions. */
+void strv_normalize(char **v, size_t n);
 bool strv_contains(char *const *v, const char *s);
 char **strv_copy(char *const *v);
 bool str_eq(const char *a, const char *b); /* NULL-safe */

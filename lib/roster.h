@@ -24,6 +24,7 @@
 #define ROSTER_EMAIL_MAX 254      /* RFC 5321 path limit */
 #define ROSTER_GECOS_PART_MAX 64  /* first or last name, in bytes */
 #define ROSTER_TEXT_MAX 256       /* descriptions */
+#define ROSTER_USER_ROLES_MAX 65535 /* roles one user holds: with their own group, NGROUPS_MAX */
 #define ROSTER_PASSWORD_MAX 512   /* PAM_MAX_RESP_SIZE */
 #define ROSTER_UUID_LEN 36
 

@@ -26,6 +26,7 @@
 #include <csv.h>
 #include <errno.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -35,8 +36,11 @@
 
 #define FORMAT_NAME "roster-export"
 #define FORMAT_VERSION 1
-#define VALUE_MAX 4096      /* one field, in bytes */
-#define LINE_MAX_BYTES 65536 /* one JSON line or CSV record */
+#define VALUE_MAX 4096 /* one field, in bytes; a CSV list up to LINE_MAX_BYTES */
+/* One JSON line or CSV record: room for a user in ROSTER_USER_ROLES_MAX
+ * roles of 32 bytes, so that whatever export writes, import reads. */
+#define LINE_MAX_BYTES (4 << 20)
+#define LIST_MAX ROSTER_USER_ROLES_MAX /* names in one list */
 #define DEFAULT_BATCH 50000
 
 /* ---- the fields of each record type ---- */
@@ -281,6 +285,27 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *v)
 	return 0;
 }
 
+/* Adds the k names (taken, freed on failure) to the list at *p, kept a
+ * sorted set: one sort for the whole list, not an insertion per name, since
+ * a list may hold LIST_MAX of them. */
+static int list_add(char ***p, char **names, size_t k)
+{
+	size_t old = roster_strv_len(*p);
+	char **v;
+
+	if (k == 0)
+		return 0; /* an empty list is no list, as before */
+	if (!(v = realloc(*p, (old + k + 1) * sizeof(char *)))) {
+		for (size_t i = 0; i < k; i++)
+			free(names[i]);
+		return -ENOMEM;
+	}
+	memcpy(v + old, names, k * sizeof(char *));
+	strv_normalize(v, old + k);
+	*p = v;
+	return 0;
+}
+
 /* Sets field f of it from text s (len bytes); a list field takes one
  * element per call (JSON arrays) or a comma-separated list (CSV). */
 static void set_field(struct item *it, unsigned index, const char *s, size_t len)
@@ -289,8 +314,8 @@ static void set_field(struct item *it, unsigned index, const char *s, size_t len
 	char *p = (char *)it->rec + f->off;
 	uint64_t v;
 
-	if (len > VALUE_MAX || memchr(s, '\0', len)) {
-		reject(it, "field %s: %s", f->name, len > VALUE_MAX ? "longer than 4096 bytes" : "contains a NUL byte");
+	if (memchr(s, '\0', len) || (len > VALUE_MAX && f->type != T_STRV)) {
+		reject(it, "field %s: %s", f->name, memchr(s, '\0', len) ? "contains a NUL byte" : "longer than 4096 bytes");
 		return;
 	}
 	if ((it->given & (1ull << index)) && f->type != T_STRV) {
@@ -319,16 +344,24 @@ static void set_field(struct item *it, unsigned index, const char *s, size_t len
 			reject(it, "field %s: '%.*s' is neither true nor false", f->name, (int)len, s);
 		break;
 	case T_STRV: {
-		char *copy = strndup(s, len), *save = NULL;
+		char *copy, *save = NULL, **names;
+		size_t n = 1, k = 0;
 
-		if (!copy) {
-			reject(it, "out of memory");
+		for (size_t i = 0; i < len; i++)
+			n += s[i] == ',';
+		if (n > LIST_MAX) {
+			reject(it, "field %s: more than %d names", f->name, LIST_MAX);
 			break;
 		}
-		for (char *e = strtok_r(copy, ",", &save); e; e = strtok_r(NULL, ",", &save))
-			if (roster_strv_add((char ***)p, e) < 0)
-				reject(it, "out of memory");
+		copy = strndup(s, len);
+		names = calloc(n, sizeof(char *));
+		for (char *e = copy && names ? strtok_r(copy, ",", &save) : NULL; e; e = strtok_r(NULL, ",", &save))
+			if (!(names[k++] = strdup(e)))
+				break;
+		if (!copy || !names || (k && !names[k - 1]) || list_add((char ***)p, names, k) < 0)
+			reject(it, "out of memory");
 		free(copy);
+		free(names);
 		break;
 	}
 	case T_DATE:
@@ -442,17 +475,38 @@ static int json_value(struct item *it, unsigned index, json_t *v)
 	} else if (json_is_boolean(v) && f->type == T_BOOL)
 		set_field(it, index, json_is_true(v) ? "true" : "false", json_is_true(v) ? 4 : 5);
 	else if (json_is_array(v) && f->type == T_STRV) {
-		size_t i;
+		size_t i, k = 0;
 		json_t *e;
+		char **names;
 
 		it->given |= 1ull << index;
+		if (json_array_size(v) > LIST_MAX) {
+			reject(it, "field %s: more than %d names", f->name, LIST_MAX);
+			return 0;
+		}
+		if (!(names = calloc(json_array_size(v) + 1, sizeof(char *)))) {
+			reject(it, "out of memory");
+			return 0;
+		}
 		json_array_foreach(v, i, e) {
-			if (!json_is_string(e) || json_string_length(e) == 0 || strchr(json_string_value(e), ',')) {
+			const char *n = json_string_value(e);
+			size_t len = json_string_length(e);
+
+			if (!json_is_string(e) || len == 0 || len > VALUE_MAX || memchr(n, '\0', len) || strchr(n, ',')) {
 				reject(it, "field %s: a list of names is expected", f->name);
 				break;
 			}
-			set_field(it, index, json_string_value(e), json_string_length(e));
+			if (!(names[k++] = strndup(n, len))) {
+				reject(it, "out of memory");
+				break;
+			}
 		}
+		if (i < json_array_size(v)) {
+			for (size_t j = 0; j < k; j++)
+				free(names[j]);
+		} else if (list_add((char ***)((char *)it->rec + f->off), names, k) < 0)
+			reject(it, "out of memory");
+		free(names);
 	} else
 		reject(it, "field %s: wrong type of value", f->name);
 	return 0;
@@ -1861,51 +1915,147 @@ int roster_import(struct roster_db *db, FILE *in, const struct roster_import_opt
 	return r;
 }
 
-/* ---- roster db export ---- */
+/* ---- roster db export ----
+ *
+ * The users are not read one by one in name order: at a million users that
+ * walks tdb's hash chains a second time, one cache miss per step.  One walk
+ * instead copies each user record out, a second thread decodes it and makes
+ * its line in memory, and the lines go out sorted once the walk is over.
+ * tdb itself is used by the calling thread only.  The memory this takes is
+ * about the size of the export (README "Import and export"). */
 
 struct out {
-	FILE *f;
+	struct buf b; /* what emit made and nobody has written yet */
 	enum roster_format fmt;
-	const char **cols;  /* CSV: the union of every kind's fields, "type" first */
+	const char **cols; /* CSV: the union of every kind's fields, "type" first */
 	size_t ncols;
 };
 
-static void json_str(FILE *f, const char *s)
+static void out_free(struct out *o)
 {
-	putc_unlocked('"', f);
+	if (o->b.p)
+		roster_wipe(o->b.p, o->b.cap); /* a shorter line may follow a longer one */
+	free(o->b.p);
+	o->b.p = NULL;
+	o->b.len = o->b.cap = 0;
+}
+
+/* Grows o's buffer by copying and wiping, never realloc: it holds hashes,
+ * and a copy left behind in the heap is not wiped. */
+static void out_grow(struct out *o, size_t n)
+{
+	size_t cap = o->b.cap ? o->b.cap : 256, len = o->b.len;
+	unsigned char *p;
+
+	while (cap - o->b.len < n) {
+		if (cap > SIZE_MAX / 2) {
+			o->b.err = -EOVERFLOW;
+			return;
+		}
+		cap *= 2;
+	}
+	if (!(p = malloc(cap))) {
+		o->b.err = -ENOMEM;
+		return;
+	}
+	if (len)
+		memcpy(p, o->b.p, len);
+	out_free(o);
+	o->b.p = p;
+	o->b.len = len;
+	o->b.cap = cap;
+}
+
+static void out_n(struct out *o, const void *p, size_t n)
+{
+	if (!n || o->b.err)
+		return;
+	if (o->b.cap - o->b.len < n && (out_grow(o, n), o->b.err))
+		return;
+	memcpy(o->b.p + o->b.len, p, n);
+	o->b.len += n;
+}
+
+static void out_s(struct out *o, const char *s)
+{
+	out_n(o, s, strlen(s));
+}
+
+static void out_c(struct out *o, char c)
+{
+	out_n(o, &c, 1);
+}
+
+/* Writes what was made, and wipes it: it holds hashes.  -EIO when the
+ * write failed, with the reason in *werr and f's error indicator set. */
+static int out_write(struct out *o, FILE *f, int *werr)
+{
+	int r = o->b.err;
+
+	if (r == 0 && o->b.len && fwrite_unlocked(o->b.p, 1, o->b.len, f) != o->b.len) {
+		*werr = errno ? errno : EIO;
+		r = -EIO;
+	}
+	if (o->b.len)
+		roster_wipe(o->b.p, o->b.len);
+	o->b.len = 0;
+	return r;
+}
+
+static void json_str(struct out *o, const char *s)
+{
+	out_c(o, '"');
 	for (;;) {
 		size_t n = 0;
 
 		/* The run that needs no escape goes out in one piece. */
 		while (s[n] && s[n] != '"' && s[n] != '\\' && (unsigned char)s[n] >= 0x20)
 			n++;
-		fwrite_unlocked(s, 1, n, f);
+		out_n(o, s, n);
 		s += n;
 		if (!*s)
 			break;
 		if (*s == '"' || *s == '\\') {
-			putc_unlocked('\\', f);
-			putc_unlocked(*s, f);
-		} else
-			fprintf(f, "\\u%04x", (unsigned char)*s);
+			char e[2] = { '\\', *s };
+
+			out_n(o, e, 2);
+		} else {
+			char e[8];
+
+			snprintf(e, sizeof(e), "\\u%04x", (unsigned char)*s);
+			out_s(o, e);
+		}
 		s++;
 	}
-	putc_unlocked('"', f);
+	out_c(o, '"');
 }
 
-static void csv_str(FILE *f, const char *s)
+static void csv_str(struct out *o, const char *s)
 {
-	if (!s[strcspn(s, ",\"\r\n")] && s[0] != ' ' && s[strlen(s) ? strlen(s) - 1 : 0] != ' ') {
-		fputs_unlocked(s, f);
+	size_t n = strlen(s);
+
+	if (!s[strcspn(s, ",\"\r\n")] && s[0] != ' ' && (n == 0 || s[n - 1] != ' ')) {
+		out_n(o, s, n);
 		return;
 	}
-	putc_unlocked('"', f);
+	out_c(o, '"');
 	for (; *s; s++) {
 		if (*s == '"')
-			putc_unlocked('"', f);
-		putc_unlocked(*s, f);
+			out_c(o, '"');
+		out_c(o, *s);
 	}
-	putc_unlocked('"', f);
+	out_c(o, '"');
+}
+
+static const char *u64_text(uint64_t v, char buf[64])
+{
+	char *p = buf + 63;
+
+	*p = '\0';
+	do
+		*--p = (char)('0' + v % 10);
+	while (v /= 10);
+	return p;
 }
 
 /* The text of field f of rec, or NULL when it is absent (0, false,
@@ -1919,15 +2069,9 @@ static const char *field_text(const void *rec, const struct field *f, char buf[6
 	case T_STR:
 		return *(char *const *)p;
 	case T_U32:
-		if (!*(const uint32_t *)p)
-			return NULL;
-		snprintf(buf, 64, "%u", (unsigned)*(const uint32_t *)p);
-		return buf;
+		return *(const uint32_t *)p ? u64_text(*(const uint32_t *)p, buf) : NULL;
 	case T_U64:
-		if (!*(const uint64_t *)p)
-			return NULL;
-		snprintf(buf, 64, "%llu", (unsigned long long)*(const uint64_t *)p);
-		return buf;
+		return *(const uint64_t *)p ? u64_text(*(const uint64_t *)p, buf) : NULL;
 	case T_BOOL:
 		return *(const bool *)p ? "true" : NULL;
 	case T_STRV:
@@ -1959,42 +2103,42 @@ static void emit(struct out *o, enum kind k, const void *rec)
 	char buf[64];
 
 	if (o->fmt == ROSTER_FORMAT_JSON) {
-		fputs_unlocked("{\"type\":\"", o->f);
-		fputs_unlocked(kind_names[k], o->f);
-		putc_unlocked('"', o->f);
+		out_s(o, "{\"type\":\"");
+		out_s(o, kind_names[k]);
+		out_c(o, '"');
 		for (const struct field *f = fs; f->name; f++) {
 			const char *v = field_text(rec, f, buf);
 
 			if (!v)
 				continue;
-			fputs_unlocked(",\"", o->f);
-			fputs_unlocked(f->name, o->f);
-			fputs_unlocked("\":", o->f);
+			out_s(o, ",\"");
+			out_s(o, f->name);
+			out_s(o, "\":");
 			if (f->type == T_STRV) {
 				char *const *l = *(char *const *const *)((const char *)rec + f->off);
 
-				putc_unlocked('[', o->f);
+				out_c(o, '[');
 				for (size_t i = 0; l[i]; i++) {
 					if (i)
-						putc_unlocked(',', o->f);
-					json_str(o->f, l[i]);
+						out_c(o, ',');
+					json_str(o, l[i]);
 				}
-				putc_unlocked(']', o->f);
+				out_c(o, ']');
 			} else if (f->type == T_U32 || f->type == T_U64 || f->type == T_BOOL)
-				fputs_unlocked(v, o->f);
+				out_s(o, v);
 			else
-				json_str(o->f, v);
+				json_str(o, v);
 		}
-		fputs_unlocked("}\n", o->f);
+		out_s(o, "}\n");
 		return;
 	}
-	fputs_unlocked(kind_names[k], o->f);
+	out_s(o, kind_names[k]);
 	for (size_t c = 1; c < o->ncols; c++) {
 		unsigned index;
 		const struct field *f = field_find(k, o->cols[c], &index);
 		const char *v = f ? field_text(rec, f, buf) : NULL;
 
-		putc_unlocked(',', o->f);
+		out_c(o, ',');
 		if (!v)
 			continue;
 		if (f->type == T_STRV) {
@@ -2007,13 +2151,15 @@ static void emit(struct out *o, enum kind k, const void *rec)
 				buf_put(&b, l[i], strlen(l[i]));
 			}
 			buf_put(&b, "", 1);
-			if (!b.err)
-				csv_str(o->f, (char *)b.p);
+			if (b.err)
+				o->b.err = o->b.err ?: b.err;
+			else
+				csv_str(o, (char *)b.p);
 			buf_free(&b);
 		} else
-			csv_str(o->f, v);
+			csv_str(o, v);
 	}
-	putc_unlocked('\n', o->f);
+	out_c(o, '\n');
 }
 
 static int csv_columns(struct out *o)
@@ -2035,43 +2181,367 @@ static int csv_columns(struct out *o)
 			if (!seen)
 				o->cols[o->ncols++] = f->name;
 		}
-	for (size_t i = 0; i < o->ncols; i++)
-		fprintf(o->f, "%s%s", i ? "," : "", o->cols[i]);
-	putc_unlocked('\n', o->f);
+	for (size_t i = 0; i < o->ncols; i++) {
+		if (i)
+			out_c(o, ',');
+		out_s(o, o->cols[i]);
+	}
+	out_c(o, '\n');
 	return 0;
 }
 
-struct names {
-	char **v;
-	size_t n, cap;
-	int r;
+/* A pack carries user records from the walk to the formatter, each as
+ * [name length, 1 byte][name][record length, 4 bytes][record]. */
+#define PACK_BYTES (64u << 10)
+#define PACKS 4 /* in flight at most: the walk waits for a free one */
+
+struct pack {
+	struct pack *next;
+	size_t len, cap;
+	unsigned char p[];
 };
 
-static int collect_user(struct tdb_context *tdb, TDB_DATA k, TDB_DATA d, void *priv)
+struct line {
+	char name[ROSTER_NAME_MAX + 1];
+	uint32_t len;
+	const unsigned char *at; /* in a chunk */
+};
+
+/* The lines are kept in chunks that never move, so no copy of a hash is
+ * left behind by a realloc. */
+#define CHUNK_BYTES (4u << 20)
+
+struct chunk {
+	struct chunk *next;
+	size_t len, cap;
+	unsigned char p[];
+};
+
+/* Lines are sorted through their names' first 8 bytes, big-endian: most
+ * comparisons are then one of two integers, in a 16-byte element. */
+struct order {
+	uint64_t prefix;
+	size_t i; /* into the lines */
+};
+
+struct export {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct pack *full, **tail; /* walked, waiting for the formatter */
+	struct pack *spare;        /* formatted and wiped */
+	size_t packs;              /* allocated and not freed */
+	bool walked;               /* the walk has handed over its last pack */
+	int r;                     /* the first failure of either thread */
+	char bad[ROSTER_NAME_MAX + 1]; /* the user whose record is damaged */
+	/* the walk's */
+	struct pack *cur;
+	/* the formatter's */
+	struct out o; /* the line being made */
+	struct chunk *chunks;
+	struct line *v;
+	size_t n, cap;
+	struct order *order; /* the lines by name, once the walk is over */
+	char **api; /* the users with API passwords, sorted last */
+	size_t napi;
+};
+
+static void export_fail(struct export *x, int r, const char *name)
 {
-	struct names *n = priv;
+	pthread_mutex_lock(&x->lock);
+	if (!x->r) {
+		x->r = r;
+		snprintf(x->bad, sizeof(x->bad), "%s", name ? name : "");
+	}
+	pthread_cond_broadcast(&x->cond);
+	pthread_mutex_unlock(&x->lock);
+}
+
+static void pack_free(struct pack *p)
+{
+	roster_wipe(p->p, p->len);
+	free(p);
+}
+
+/* The walk's next pack, with room for need bytes; NULL once anything
+ * failed.  At most PACKS exist, whatever their size: a record larger than
+ * a pack gets one of its own, in place of a spare. */
+static struct pack *pack_get(struct export *x, size_t need)
+{
+	size_t cap = need > PACK_BYTES ? need : PACK_BYTES;
+	struct pack *p = NULL, *drop = NULL;
+	bool failed;
+
+	pthread_mutex_lock(&x->lock);
+	for (;;) {
+		if ((failed = x->r != 0))
+			break;
+		if (x->spare && cap == PACK_BYTES) {
+			p = x->spare;
+			x->spare = p->next;
+			break;
+		}
+		if (x->spare) { /* too small: give its place to a larger one */
+			struct pack *q = x->spare;
+
+			x->spare = q->next;
+			q->next = drop;
+			drop = q;
+			x->packs--;
+		}
+		if (x->packs < PACKS) {
+			x->packs++;
+			break;
+		}
+		pthread_cond_wait(&x->cond, &x->lock);
+	}
+	pthread_mutex_unlock(&x->lock);
+	while (drop) { /* wiped when they were made spare */
+		struct pack *q = drop;
+
+		drop = q->next;
+		free(q);
+	}
+	if (p || failed)
+		return p;
+	if (!(p = malloc(sizeof(*p) + cap))) {
+		pthread_mutex_lock(&x->lock);
+		x->packs--;
+		pthread_mutex_unlock(&x->lock);
+		export_fail(x, -ENOMEM, NULL);
+		return NULL;
+	}
+	p->cap = cap;
+	p->len = 0;
+	return p;
+}
+
+static void pack_send(struct export *x, struct pack *p)
+{
+	p->next = NULL;
+	pthread_mutex_lock(&x->lock);
+	*x->tail = p;
+	x->tail = &p->next;
+	pthread_cond_broadcast(&x->cond);
+	pthread_mutex_unlock(&x->lock);
+}
+
+static int export_walk(struct tdb_context *tdb, TDB_DATA k, TDB_DATA d, void *priv)
+{
+	struct export *x = priv;
+	struct pack *p = x->cur;
+	char name[ROSTER_NAME_MAX + 1];
+	size_t nlen, need;
+	uint32_t dlen;
 
 	(void)tdb;
-	(void)d;
 	if (k.dsize < 6 || memcmp(k.dptr, "user/", 5) != 0)
 		return 0;
-	if (n->n == n->cap) {
-		size_t cap = n->cap ? n->cap * 2 : 4096;
-		char **v = realloc(n->v, cap * sizeof(char *));
-
-		if (!v) {
-			n->r = -ENOMEM;
-			return 1;
-		}
-		n->v = v;
-		n->cap = cap;
+	nlen = k.dsize - 5;
+	if (nlen <= ROSTER_NAME_MAX) {
+		memcpy(name, k.dptr + 5, nlen);
+		name[nlen] = '\0';
 	}
-	if (!(n->v[n->n] = strndup((const char *)k.dptr + 5, k.dsize - 5))) {
-		n->r = -ENOMEM;
+	if (nlen > ROSTER_NAME_MAX || roster_valid_name(name) < 0 || d.dsize > UINT32_MAX) {
+		export_fail(x, -EBADMSG, NULL);
 		return 1;
 	}
-	n->n++;
+	need = 1 + nlen + 4 + d.dsize;
+	if (!p || p->cap - p->len < need) {
+		if (p)
+			pack_send(x, p);
+		if (!(p = x->cur = pack_get(x, need)))
+			return 1;
+	}
+	dlen = (uint32_t)d.dsize;
+	p->p[p->len] = (unsigned char)nlen;
+	memcpy(p->p + p->len + 1, name, nlen);
+	memcpy(p->p + p->len + 1 + nlen, &dlen, 4);
+	memcpy(p->p + p->len + 1 + nlen + 4, d.dptr, d.dsize);
+	p->len += need;
 	return 0;
+}
+
+/* Room for n bytes in the chunks, or NULL. */
+static unsigned char *chunk_take(struct export *x, size_t n)
+{
+	struct chunk *c = x->chunks;
+
+	if (!c || c->cap - c->len < n) {
+		size_t cap = n > CHUNK_BYTES ? n : CHUNK_BYTES;
+
+		if (!(c = malloc(sizeof(*c) + cap)))
+			return NULL;
+		c->len = 0;
+		c->cap = cap;
+		c->next = x->chunks;
+		x->chunks = c;
+	}
+	c->len += n;
+	return c->p + c->len - n;
+}
+
+/* One user's line, and its place among the lines. */
+static int format_user(struct export *x, const char *name, const unsigned char *rec, uint32_t n)
+{
+	struct roster_user *u = NULL;
+	struct line *l;
+	unsigned char *at = NULL;
+	int r;
+
+	if (x->n == x->cap) {
+		size_t cap = x->cap ? x->cap * 2 : 4096;
+		struct line *v = realloc(x->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		x->v = v;
+		x->cap = cap;
+	}
+	if ((r = codec_user_decode(rec, n, &u)) < 0)
+		return r;
+	x->o.b.len = 0;
+	emit(&x->o, K_USER, u);
+	if (!x->o.b.err && x->o.b.len > UINT32_MAX)
+		x->o.b.err = -EOVERFLOW;
+	if ((r = x->o.b.err) == 0 && u->api_labels && *u->api_labels) {
+		char **v = reallocarray(x->api, x->napi + 1, sizeof(char *));
+
+		if (v)
+			x->api = v;
+		if (!v || !(x->api[x->napi] = strdup(name)))
+			r = -ENOMEM;
+		else
+			x->napi++;
+	}
+	roster_user_free(u);
+	if (r == 0 && !(at = chunk_take(x, x->o.b.len)))
+		r = -ENOMEM;
+	if (r < 0)
+		return r;
+	memcpy(at, x->o.b.p, x->o.b.len);
+	l = &x->v[x->n++];
+	snprintf(l->name, sizeof(l->name), "%s", name);
+	l->at = at;
+	l->len = (uint32_t)x->o.b.len;
+	return 0;
+}
+
+static void *export_format(void *priv)
+{
+	struct export *x = priv;
+
+	for (;;) {
+		struct pack *p;
+		int r = 0;
+
+		pthread_mutex_lock(&x->lock);
+		while (!x->full && !x->walked)
+			pthread_cond_wait(&x->cond, &x->lock);
+		p = x->full;
+		if (p && !(x->full = p->next))
+			x->tail = &x->full;
+		if (x->r)
+			r = x->r;
+		pthread_mutex_unlock(&x->lock);
+		if (!p)
+			return NULL;
+		for (size_t at = 0; r == 0 && at < p->len;) {
+			char name[ROSTER_NAME_MAX + 1];
+			size_t nlen = p->p[at];
+			uint32_t dlen;
+
+			memcpy(name, p->p + at + 1, nlen);
+			name[nlen] = '\0';
+			memcpy(&dlen, p->p + at + 1 + nlen, 4);
+			if ((r = format_user(x, name, p->p + at + 1 + nlen + 4, dlen)) < 0)
+				export_fail(x, r, name);
+			at += 1 + nlen + 4 + dlen;
+		}
+		roster_wipe(p->p, p->len);
+		p->len = 0;
+		pthread_mutex_lock(&x->lock);
+		if (p->cap == PACK_BYTES) {
+			p->next = x->spare;
+			x->spare = p;
+		} else {
+			x->packs--;
+			free(p);
+		}
+		pthread_cond_broadcast(&x->cond);
+		pthread_mutex_unlock(&x->lock);
+	}
+}
+
+static int cmp_order(const void *a, const void *b, void *lines)
+{
+	const struct order *x = a, *y = b;
+	const struct line *v = lines;
+
+	if (x->prefix != y->prefix)
+		return x->prefix < y->prefix ? -1 : 1;
+	return strcmp(v[x->i].name, v[y->i].name);
+}
+
+static int sort_lines(struct export *x)
+{
+	if (x->n && !(x->order = calloc(x->n, sizeof(*x->order))))
+		return -ENOMEM;
+	for (size_t i = 0; i < x->n; i++) {
+		unsigned char b[8] = { 0 };
+
+		memcpy(b, x->v[i].name, strnlen(x->v[i].name, sizeof(b)));
+		x->order[i].prefix = (uint64_t)b[0] << 56 | (uint64_t)b[1] << 48 | (uint64_t)b[2] << 40 |
+				     (uint64_t)b[3] << 32 | (uint64_t)b[4] << 24 | (uint64_t)b[5] << 16 |
+				     (uint64_t)b[6] << 8 | b[7];
+		x->order[i].i = i;
+	}
+	if (x->n > 1)
+		qsort_r(x->order, x->n, sizeof(*x->order), cmp_order, x->v);
+	return 0;
+}
+
+/* Walk every user record; on success x->v holds a line per user, sorted. */
+static int export_users(struct roster_db *db, struct export *x)
+{
+	pthread_t t;
+	int r, e;
+
+	if ((e = pthread_create(&t, NULL, export_format, x)) != 0)
+		return db_fail(db, -e, "cannot start the export: %s", strerror(e));
+	r = db_walk(db, export_walk, x);
+	if (r == 0 && x->cur && x->cur->len) {
+		pack_send(x, x->cur);
+		x->cur = NULL;
+	}
+	pthread_mutex_lock(&x->lock);
+	x->walked = true;
+	pthread_cond_broadcast(&x->cond);
+	pthread_mutex_unlock(&x->lock);
+	pthread_join(t, NULL);
+	if (x->cur)
+		pack_free(x->cur);
+	while (x->full) {
+		struct pack *p = x->full;
+
+		x->full = p->next;
+		pack_free(p);
+	}
+	while (x->spare) {
+		struct pack *p = x->spare;
+
+		x->spare = p->next;
+		free(p);
+	}
+	if (r == 0 && x->r == -EBADMSG && !x->bad[0])
+		r = db_fail(db, -EBADMSG, "the database holds a user key that is not a valid user name; run roster db check");
+	else if (r == 0 && (x->r == -EBADMSG || x->r == -EPROTONOSUPPORT))
+		r = db_fail(db, x->r, "the record of user %s is damaged (%s); run roster db check", x->bad,
+			    strerror(-x->r));
+	else if (r == 0 && x->r)
+		r = db_fail(db, x->r, "cannot export the users: %s", strerror(-x->r));
+	if (r == 0 && (r = sort_lines(x)) < 0)
+		r = db_fail(db, r, "cannot export the users: %s", strerror(-r));
+	return r;
 }
 
 static int export_apis(struct roster_db *db, struct out *o, const struct roster_user *u)
@@ -2101,25 +2571,44 @@ static int export_apis(struct roster_db *db, struct out *o, const struct roster_
 	return 0;
 }
 
+static void export_free(struct export *x)
+{
+	while (x->chunks) {
+		struct chunk *c = x->chunks;
+
+		x->chunks = c->next;
+		roster_wipe(c->p, c->len);
+		free(c);
+	}
+	for (size_t i = 0; i < x->napi; i++)
+		free(x->api[i]);
+	free(x->api);
+	free(x->v);
+	free(x->order);
+	out_free(&x->o);
+}
+
+/* Everything is read under one read lock, then written once it is
+ * released: a slow reader of the output does not hold up writers, logins
+ * included. */
 int roster_export(struct roster_db *db, enum roster_format fmt, FILE *f)
 {
-	struct out o = { .f = f, .fmt = fmt };
-	struct names users = { 0 };
+	struct out o = { .fmt = fmt }, apis = { .fmt = fmt };
+	struct export x = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 	struct meta m = { .format = (char *)FORMAT_NAME, .version = FORMAT_VERSION };
 	char **roles = NULL;
-	int r;
+	int r, werr = 0;
 
-	/* One consistent generation: writers wait until the export is out. */
+	x.tail = &x.full;
 	if (tdb_lockall_read(db->tdb) != 0)
 		return db_fail(db, -EIO, "cannot lock the database for reading");
 	if (db_get_u64(db, "meta/next_id", &m.next_id) < 0)
 		m.next_id = 0;
-	r = roster_role_names(db, &roles);
-	r = r ?: db_walk(db, collect_user, &users) ?: users.r;
-	if (r == 0) {
-		qsort(users.v, users.n, sizeof(char *), cmp_str);
-		r = fmt == ROSTER_FORMAT_CSV ? csv_columns(&o) : 0;
-	}
+	r = fmt == ROSTER_FORMAT_CSV ? csv_columns(&o) : 0;
+	x.o = (struct out){ .fmt = fmt, .cols = o.cols, .ncols = o.ncols };
+	apis.cols = o.cols;
+	apis.ncols = o.ncols;
+	r = r ?: roster_role_names(db, &roles);
 	if (r == 0)
 		emit(&o, K_META, &m);
 	for (char **p = roles; r == 0 && p && *p; p++) {
@@ -2130,37 +2619,37 @@ int roster_export(struct roster_db *db, enum roster_format fmt, FILE *f)
 			emit(&o, K_ROLE, ro);
 		roster_role_free(ro);
 	}
-	for (size_t i = 0; r == 0 && i < users.n; i++) {
-		struct roster_user *u = NULL;
-
-		r = user_load(db, users.v[i], &u);
-		if (r == 0)
-			emit(&o, K_USER, u);
-		/* Only the users with API passwords are read again below. */
-		if (r == 0 && !u->api_labels) {
-			free(users.v[i]);
-			users.v[i] = NULL;
-		}
-		roster_user_free(u);
-	}
+	r = r ?: export_users(db, &x);
 	/* API passwords last: an import needs their users first. */
-	for (size_t i = 0; r == 0 && i < users.n; i++) {
+	if (r == 0 && x.napi > 1)
+		qsort(x.api, x.napi, sizeof(char *), cmp_str);
+	for (size_t i = 0; r == 0 && i < x.napi; i++) {
 		struct roster_user *u = NULL;
 
-		if (!users.v[i])
-			continue;
-		r = user_load(db, users.v[i], &u);
-		if (r == 0)
-			r = export_apis(db, &o, u);
+		r = user_load(db, x.api[i], &u) ?: export_apis(db, &apis, u);
 		roster_user_free(u);
 	}
 	tdb_unlockall_read(db->tdb);
-	for (size_t i = 0; i < users.n; i++)
-		free(users.v[i]);
-	free(users.v);
+	if (r == 0 && (o.b.err || apis.b.err))
+		r = db_fail(db, o.b.err ?: apis.b.err, "cannot export: %s", strerror(-(o.b.err ?: apis.b.err)));
+	r = r ?: out_write(&o, f, &werr);
+	for (size_t i = 0; r == 0 && i < x.n; i++) {
+		const struct line *l = &x.v[x.order[i].i];
+
+		if (fwrite_unlocked(l->at, 1, l->len, f) != l->len) {
+			werr = errno ? errno : EIO;
+			r = -EIO;
+		}
+	}
+	r = r ?: out_write(&apis, f, &werr);
+	export_free(&x);
+	out_free(&apis);
+	out_free(&o);
 	free(o.cols);
 	roster_strv_free(roles);
-	if (r == 0 && (fflush(f) != 0 || ferror(f)))
-		r = db_fail(db, -EIO, "cannot write the export: %s", strerror(errno));
+	if (r == 0 && fflush(f) != 0)
+		werr = errno ? errno : EIO;
+	if (werr)
+		r = db_fail(db, -EIO, "cannot write the export: %s", strerror(werr));
 	return r;
 }

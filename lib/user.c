@@ -164,6 +164,9 @@ static int validate(struct roster_db *db, const struct roster_user *u)
 		if (r < 0)
 			return db_fail(db, r, "no such supervisor: %s", u->supervisor);
 	}
+	if (roster_strv_len(u->roles) > ROSTER_USER_ROLES_MAX)
+		return db_fail(db, -E2BIG, "a user holds at most %d roles: with their own group, as many groups as the kernel gives a process",
+			       ROSTER_USER_ROLES_MAX);
 	for (char **p = u->roles; p && *p; p++) {
 		char key[KEY_MAX];
 

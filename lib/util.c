@@ -160,6 +160,26 @@ int strv_add(char ***v, const char *s)
 	return 0;
 }
 
+static int cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void strv_normalize(char **v, size_t n)
+{
+	size_t o = 0;
+
+	if (n > 1)
+		qsort(v, n, sizeof(char *), cmp_strp);
+	for (size_t i = 0; i < n; i++) {
+		if (o > 0 && strcmp(v[o - 1], v[i]) == 0)
+			free(v[i]);
+		else
+			v[o++] = v[i];
+	}
+	v[o] = NULL;
+}
+
 int strv_remove(char **v, const char *s)
 {
 	size_t n = roster_strv_len(v);

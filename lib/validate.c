@@ -281,6 +281,12 @@ int roster_parse_date(const char *s, int64_t *days)
 	return 0;
 }
 
+static void put2(char *p, unsigned v)
+{
+	p[0] = (char)('0' + v / 10 % 10);
+	p[1] = (char)('0' + v % 10);
+}
+
 void roster_format_date(int64_t days, char out[11])
 {
 	/* civil_from_days, the inverse of the above */
@@ -292,23 +298,37 @@ void roster_format_date(int64_t days, char out[11])
 	unsigned mp = (5 * doy + 2) / 153;
 	unsigned d = doy - (153 * mp + 2) / 5 + 1;
 	unsigned m = mp < 10 ? mp + 3 : mp - 9;
+	int64_t year = (y + (m <= 2)) % 10000;
 
-	char tmp[48];
+	/* Written by hand: an export formats millions of these. */
+	if (year < 0) {
+		char tmp[48];
 
-	snprintf(tmp, sizeof(tmp), "%04lld-%02u-%02u", (long long)(y + (m <= 2)) % 10000, m % 100, d % 100);
-	memcpy(out, tmp, 10);
+		snprintf(tmp, sizeof(tmp), "%04lld-%02u-%02u", (long long)year, m % 100, d % 100);
+		memcpy(out, tmp, 10);
+	} else {
+		put2(out, (unsigned)(year / 100));
+		put2(out + 2, (unsigned)(year % 100));
+		out[4] = '-';
+		put2(out + 5, m);
+		out[7] = '-';
+		put2(out + 8, d);
+	}
 	out[10] = '\0';
 }
 
 void roster_format_time(int64_t t, char out[21])
 {
 	int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
-	int64_t s = t - days * 86400;
-
-	char tmp[48];
+	unsigned s = (unsigned)(t - days * 86400);
 
 	roster_format_date(days, out);
-	snprintf(tmp, sizeof(tmp), "T%02d:%02d:%02dZ", (int)(s / 3600), (int)(s / 60 % 60), (int)(s % 60));
-	memcpy(out + 10, tmp, 10);
+	out[10] = 'T';
+	put2(out + 11, s / 3600);
+	out[13] = ':';
+	put2(out + 14, s / 60 % 60);
+	out[16] = ':';
+	put2(out + 17, s % 60);
+	out[19] = 'Z';
 	out[20] = '\0';
 }

@@ -574,6 +574,8 @@ j1 "x1" "" ',"roles":["nosuchrole"]' >"$T/imp-role.json"
 j1 "x1" "" ',"uid":0' >"$T/imp-uid0.json"
 printf '{"type":"user","name":"x1","email":"\xff\xfe@example.org"}\n' >"$T/imp-latin1.json"
 { printf '{"type":"user","name":"x1","email":"'; printf '%s' "$MIB"; printf '"}\n'; } >"$T/imp-mib.json"
+# A line over the 4 MiB limit: five 1 MiB strings.
+{ printf '{"type":"user","name":"x1","email":"'; for i in 1 2 3 4 5; do printf '%s' "$MIB"; done; printf '"}\n'; } >"$T/imp-5mib.json"
 printf 'type,name,email\nuser,x1,"a\0b@example.org"\n' >"$T/imp-nul.csv"
 printf 'type,name,email\nuser,"x1\n' >"$T/imp-quote.csv"
 j1 "one-more" >"$T/imp-full.json"
@@ -593,7 +595,8 @@ t 'db import FILE'               1 "rejected: field expires: '2026-02-30'"    - 
 t 'db import FILE'               1 'rejected: no such role: nosuchrole'       -              db import "$T/imp-role.json"
 t 'db import FILE'               1 "rejected: uid 0 is root's"                -              db import "$T/imp-uid0.json"
 t 'db import FILE'               1 'rejected: not valid JSON'                 -              db import "$T/imp-latin1.json"
-t 'db import FILE'               1 'rejected: the line is longer than'        -              db import "$T/imp-mib.json"
+t 'db import FILE'               1 'rejected: field email: longer than 4096'  -              db import "$T/imp-mib.json"
+t 'db import FILE'               1 'rejected: the line is longer than'        -              db import "$T/imp-5mib.json"
 t 'db import FILE'               1 'rejected: field email: contains a NUL'    -              db import "$T/imp-nul.csv"
 t 'db import FILE'               1 'rejected: CSV syntax'                     -              db import "$T/imp-quote.csv"
 t 'db import FILE'               1 'rejected: not valid JSON'                 "$T/imp-nul.csv" db import -

@@ -69,6 +69,88 @@ check "export as a non-root user is refused (hashes)" [ "$RC" = 1 ]
 check "... saying why" grep -q "password hashes" <<<"$OUT"
 refused 2 "an unknown export format is a usage error" db export --format xml
 
+# --- many users: the export's walk hands records to a formatter in 64 KiB
+# packs and sorts the lines by the first 8 bytes of the name, then the rest.
+# 6,000 users in a shuffled order, many sharing a 16-byte prefix, names of
+# 1 to 32 bytes, and one user in 2,500 roles, whose record (about 85 KB)
+# is larger than a pack.
+sed "s#^dir = .*#dir = $T/dbm#; s#^uid_max = .*#uid_max = 999999#" "$T/roster.conf" >"$T/m.conf"
+sed "s#^dir = .*#dir = $T/dbm2#; s#^uid_max = .*#uid_max = 999999#" "$T/roster.conf" >"$T/m2.conf"
+HASH=$(jq -r 'select(.password_hash) | .password_hash' "$T/a.json" | head -n 1)
+awk -v h="$HASH" 'BEGIN {
+	for (i = 0; i < 2500; i++)
+		printf "{\"type\":\"role\",\"name\":\"role-with-a-long-name-%09d\"}\n", i
+	printf "{\"type\":\"user\",\"name\":\"joiner\",\"email\":\"joiner@example.org\",\"roles\":["
+	for (i = 0; i < 2500; i++)
+		printf "%s\"role-with-a-long-name-%09d\"", i ? "," : "", i
+	print "]}"
+	for (i = 0; i < 6000; i++) {
+		j = (i * 7919) % 6000
+		if (j % 3 == 0)
+			n = sprintf("sharedprefix16by%05d", j)
+		else if (j % 3 == 1)
+			n = sprintf("u%d", j)
+		else
+			n = sprintf("z%031d", j)
+		printf "{\"type\":\"user\",\"name\":\"%s\",\"email\":\"%s@example.org\",\"first\":\"Zoë\",\"password_hash\":\"%s\"}\n", n, n, h
+	}
+}' >"$T/many.json"
+run 0 "6,000 users and a user in 2,500 roles are imported" --config "$T/m.conf" db import "$T/many.json"
+roster --config "$T/m.conf" db export >"$T/m1.json"
+check "... and exported: 6,001 users, 2,501 roles (the admin role too)" \
+	[ "$(grep -c '"type":"user"' "$T/m1.json")/$(grep -c '"type":"role"' "$T/m1.json")" = 6001/2501 ]
+check "... the users in byte order of their names" \
+	bash -c "jq -r 'select(.type == \"user\") | .name' '$T/m1.json' | LC_ALL=C sort -c"
+check "... every imported user, once" bash -c "cmp -s \
+	<(jq -r 'select(.type == \"user\") | .name' '$T/m1.json') \
+	<(jq -r 'select(.type == \"user\") | .name' '$T/many.json' | LC_ALL=C sort)"
+check "... the user larger than a pack with all 2,500 roles" bash -c \
+	"jq -e -s 'map(select(.name == \"joiner\"))[0].roles | length == 2500' '$T/m1.json' >/dev/null"
+roster --config "$T/m2.conf" db import "$T/m1.json" >/dev/null
+roster --config "$T/m2.conf" db export >"$T/m2.json"
+check "... export -> import -> export gives the same bytes" cmp -s "$T/m1.json" "$T/m2.json"
+roster --config "$T/m.conf" db export --format csv >"$T/m1.csv"
+check "... and in CSV, the same users in the same order" bash -c "cmp -s \
+	<(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if (\$i == \"name\") c = i }
+		   \$1 == \"user\" { print \$c }' '$T/m1.csv') \
+	<(jq -r 'select(.type == \"user\") | .name' '$T/m1.json')"
+sed "s#^dir = .*#dir = $T/dbm3#; s#^uid_max = .*#uid_max = 999999#" "$T/roster.conf" >"$T/m3.conf"
+roster --config "$T/m3.conf" db import "$T/m1.csv" >/dev/null
+roster --config "$T/m3.conf" db export >"$T/m3.json"
+check "... and the CSV, imported, gives the same database (a list field of 85 KB)" cmp -s "$T/m1.json" "$T/m3.json"
+# A user holds at most 65,535 roles: with their own group, that is as many
+# groups as the kernel gives a process (NGROUPS_MAX).
+greedy() { # greedy N: a user in N roles r0000000..., which do not exist
+	awk -v n="$1" 'BEGIN {
+		printf "{\"type\":\"user\",\"name\":\"greedy\",\"email\":\"greedy@example.org\",\"roles\":["
+		for (i = 0; i < n; i++)
+			printf "%s\"r%07d\"", i ? "," : "", i
+		print "]}"
+	}'
+}
+greedy 65536 >"$T/greedy.json"
+run 1 "a user in 65,536 roles is rejected" --config "$T/m.conf" db import "$T/greedy.json"
+check "... saying so" grep -q "rejected: field roles: more than 65535 names" <<<"$ERR"
+greedy 65535 >"$T/greedy.json"
+run 1 "a user in 65,535 roles passes that limit (and meets the next: no such role)" \
+	--config "$T/m.conf" db import "$T/greedy.json"
+check "... saying so" grep -q "rejected: no such role: r0000000" <<<"$ERR"
+{ echo 'type,name,email,roles'; printf 'user,greedy,greedy@example.org,"'; seq -f 'r%07g' 0 65535 | paste -sd, | tr -d '\n'; echo '"'; } >"$T/greedy.csv"
+run 1 "a CSV list of 65,536 names is rejected too" --config "$T/m.conf" db import "$T/greedy.csv"
+check "... saying so" grep -q "rejected: field roles: more than 65535 names" <<<"$ERR"
+
+# --- an empty database, and a full disk
+sed "s#^dir = .*#dir = $T/dbe#" "$T/roster.conf" >"$T/e.conf"
+roster --config "$T/e.conf" role add solo </dev/null >/dev/null
+run 0 "a database without users exports" --config "$T/e.conf" db export
+check "... its meta record and two roles (solo, the admin role)" \
+	[ "$(grep -c '"type":"meta"' <<<"$OUT")/$(grep -c '"type":"role"' <<<"$OUT")/$(grep -c . <<<"$OUT")" = 1/2/3 ]
+if [ -w /dev/full ]; then
+	"$ROSTER" db export >/dev/full 2>"$T/err"; RC=$?; ERR=$(cat "$T/err")
+	check "an export to a full disk fails" [ "$RC" = 1 ]
+	check "... saying why" grep -q "cannot write the export: No space left on device" <<<"$ERR"
+fi
+
 # --- importing over itself: every user is rejected, nothing changes
 refused 1 "importing a database's own export rejects every user and changes nothing" db import "$T/a.json"
 check "... each with its line and reason" grep -q "a.json:[0-9]*: rejected: user alice already exists" <<<"$ERR"

@@ -216,6 +216,14 @@ check "... as damaged" grep -q "damaged" <<<"$ERR"
 run 1 "db check fails on a damaged record" db check
 check "... and names it" grep -q "user/erin cannot be decoded" <<<"$OUT"
 refused 1 "an edit of a damaged record is refused" user edit erin --first Again
+OUT=$("$ROSTER" db export 2>"$T/err" >"$T/export.json"); RC=$?; ERR=$(cat "$T/err")
+check "an export of a damaged record fails" [ "$RC" = 1 ]
+check "... naming the user, as damaged" grep -q "the record of user erin is damaged" <<<"$ERR"
+cp "$T/good.tdb" "$T/db/accounts.tdb"
+tdbtool "$T/db/accounts.tdb" store 'user/Not!Valid' garbage >/dev/null 2>&1
+OUT=$("$ROSTER" db export 2>"$T/err" >"$T/export.json"); RC=$?; ERR=$(cat "$T/err")
+check "an export of a key that is not a user name fails (import would refuse it)" [ "$RC" = 1 ]
+check "... saying so" grep -q "a user key that is not a valid user name" <<<"$ERR"
 cp "$T/good.tdb" "$T/db/accounts.tdb"
 truncate -s 1000 "$T/db/accounts.tdb"
 run 1 "a truncated accounts.tdb is refused" user list
