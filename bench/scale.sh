@@ -110,9 +110,9 @@ row "import $N users, pre-hashed (s)" "$imp" "newusers, $NU users (s)" "$nu_s" \
 row "... per user (ms)" "$per_imp" "newusers per user (ms)" "$per_nu" "" ""
 row "... peak RSS (MiB), users written, batches" "$(($(cat "$S/import.rss") / 1024))" "" "" "" "$imported / $batches"
 
-# --- export
+# --- export (it holds hashes: a file only root reads)
 t0=$(now)
-/usr/bin/time -f "%M" -o "$S/export.rss" "$R" --config "$S/roster.conf" db export >"$S/export.json" || exit 1
+(umask 077 && /usr/bin/time -f "%M" -o "$S/export.rss" "$R" --config "$S/roster.conf" db export >"$S/export.json") || exit 1
 t1=$(now)
 exp_s=$(echo "$t1 - $t0" | bc)
 row "export $N users (s)" "$exp_s" "" "" "" "<= 5"
