@@ -130,6 +130,9 @@ int db_walk(struct roster_db *db, tdb_traverse_func fn, void *priv) MUST_CHECK;
  * and storing an empty list deletes the key. */
 int db_get_list(struct roster_db *db, const char *key, char ***out) MUST_CHECK;
 int db_put_list(struct roster_db *db, const char *key, char *const *v) MUST_CHECK;
+/* Adds name to, or removes it from, the sorted list at key, in place: one
+ * memmove, whatever the list's length (user.c). */
+int db_list_change(struct roster_db *db, const char *key, const char *name, bool add) MUST_CHECK;
 /* The same list in place where its encoding allows (codec_strv_each),
  * decoded where not: fn gets each name (not NUL-terminated), *count is
  * set before the first call. */

@@ -261,19 +261,7 @@ int roster_role_revoke(struct roster_db *db, const char *role, const char *user)
  * whole database. */
 static int roles_index(struct roster_db *db, const char *name, bool add)
 {
-	char **v = NULL;
-	int r = roster_role_names(db, &v);
-
-	if (r == 0)
-		r = add ? strv_add(&v, name) : (strv_remove(v, name), 0);
-	if (r == 0) {
-		struct buf b = { 0 };
-
-		r = codec_strv_encode(v, &b) ?: db_store(db, "meta/roles", b.p, b.len);
-		buf_free(&b);
-	}
-	roster_strv_free(v);
-	return r;
+	return db_list_change(db, "meta/roles", name, add);
 }
 
 int roster_role_names(struct roster_db *db, char ***out)

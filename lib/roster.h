@@ -24,7 +24,10 @@
 #define ROSTER_EMAIL_MAX 254      /* RFC 5321 path limit */
 #define ROSTER_GECOS_PART_MAX 64  /* first or last name, in bytes */
 #define ROSTER_TEXT_MAX 256       /* descriptions */
-#define ROSTER_USER_ROLES_MAX 65535 /* roles one user holds: with their own group, NGROUPS_MAX */
+/* Roles one user holds: a role change records the old and the new list in
+ * one history field of at most 1 MiB, and 15,000 names of 32 bytes fit
+ * twice.  (The kernel's NGROUPS_MAX, 65,536, is the next limit.) */
+#define ROSTER_USER_ROLES_MAX 15000
 #define ROSTER_PASSWORD_MAX 512   /* PAM_MAX_RESP_SIZE */
 #define ROSTER_UUID_LEN 36
 

@@ -358,7 +358,11 @@ static void set_field(struct item *it, unsigned index, const char *s, size_t len
 		for (char *e = copy && names ? strtok_r(copy, ",", &save) : NULL; e; e = strtok_r(NULL, ",", &save))
 			if (!(names[k++] = strdup(e)))
 				break;
-		if (!copy || !names || (k && !names[k - 1]) || list_add((char ***)p, names, k) < 0)
+		if (!copy || !names || (k && !names[k - 1])) {
+			for (size_t i = 0; names && i < k; i++)
+				free(names[i]);
+			reject(it, "out of memory");
+		} else if (list_add((char ***)p, names, k) < 0) /* it frees them */
 			reject(it, "out of memory");
 		free(copy);
 		free(names);
@@ -2209,7 +2213,7 @@ struct line {
 
 /* The lines are kept in chunks that never move, so no copy of a hash is
  * left behind by a realloc. */
-#define CHUNK_BYTES (4u << 20)
+#define CHUNK_BYTES (1u << 20)
 
 struct chunk {
 	struct chunk *next;
@@ -2242,7 +2246,7 @@ struct export {
 	size_t n, cap;
 	struct order *order; /* the lines by name, once the walk is over */
 	char **api; /* the users with API passwords, sorted last */
-	size_t napi;
+	size_t napi, api_cap;
 };
 
 static void export_fail(struct export *x, int r, const char *name)
@@ -2341,7 +2345,7 @@ static int export_walk(struct tdb_context *tdb, TDB_DATA k, TDB_DATA d, void *pr
 		memcpy(name, k.dptr + 5, nlen);
 		name[nlen] = '\0';
 	}
-	if (nlen > ROSTER_NAME_MAX || roster_valid_name(name) < 0 || d.dsize > UINT32_MAX) {
+	if (nlen > ROSTER_NAME_MAX || strlen(name) != nlen || roster_valid_name(name) < 0 || d.dsize > UINT32_MAX) {
 		export_fail(x, -EBADMSG, NULL);
 		return 1;
 	}
@@ -2403,19 +2407,24 @@ static int format_user(struct export *x, const char *name, const unsigned char *
 	emit(&x->o, K_USER, u);
 	if (!x->o.b.err && x->o.b.len > UINT32_MAX)
 		x->o.b.err = -EOVERFLOW;
-	if ((r = x->o.b.err) == 0 && u->api_labels && *u->api_labels) {
-		char **v = reallocarray(x->api, x->napi + 1, sizeof(char *));
+	if ((r = x->o.b.err) == 0 && !(at = chunk_take(x, x->o.b.len)))
+		r = -ENOMEM;
+	if (r == 0 && u->api_labels && *u->api_labels) {
+		if (x->napi == x->api_cap) {
+			size_t cap = x->api_cap ? x->api_cap * 2 : 64;
+			char **v = reallocarray(x->api, cap, sizeof(char *));
 
-		if (v)
-			x->api = v;
-		if (!v || !(x->api[x->napi] = strdup(name)))
+			if (v) {
+				x->api = v;
+				x->api_cap = cap;
+			}
+		}
+		if (x->napi == x->api_cap || !(x->api[x->napi] = strdup(name)))
 			r = -ENOMEM;
 		else
 			x->napi++;
 	}
 	roster_user_free(u);
-	if (r == 0 && !(at = chunk_take(x, x->o.b.len)))
-		r = -ENOMEM;
 	if (r < 0)
 		return r;
 	memcpy(at, x->o.b.p, x->o.b.len);
@@ -2597,14 +2606,15 @@ int roster_export(struct roster_db *db, enum roster_format fmt, FILE *f)
 	struct export x = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 	struct meta m = { .format = (char *)FORMAT_NAME, .version = FORMAT_VERSION };
 	char **roles = NULL;
-	int r, werr = 0;
+	int r = 0, werr = 0;
 
 	x.tail = &x.full;
 	if (tdb_lockall_read(db->tdb) != 0)
 		return db_fail(db, -EIO, "cannot lock the database for reading");
 	if (db_get_u64(db, "meta/next_id", &m.next_id) < 0)
 		m.next_id = 0;
-	r = fmt == ROSTER_FORMAT_CSV ? csv_columns(&o) : 0;
+	if (fmt == ROSTER_FORMAT_CSV && (r = csv_columns(&o)) < 0)
+		r = db_fail(db, r, "cannot export: %s", strerror(-r));
 	x.o = (struct out){ .fmt = fmt, .cols = o.cols, .ncols = o.ncols };
 	apis.cols = o.cols;
 	apis.ncols = o.ncols;
@@ -2647,7 +2657,7 @@ int roster_export(struct roster_db *db, enum roster_format fmt, FILE *f)
 	out_free(&o);
 	free(o.cols);
 	roster_strv_free(roles);
-	if (r == 0 && fflush(f) != 0)
+	if (r == 0 && (fflush(f) != 0 || ferror(f)))
 		werr = errno ? errno : EIO;
 	if (werr)
 		r = db_fail(db, -EIO, "cannot write the export: %s", strerror(werr));

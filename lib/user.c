@@ -127,7 +127,7 @@ static int normalize_home(struct roster_user *u)
 }
 
 /* Checks every field a caller can set; names the offending field. */
-static int validate(struct roster_db *db, const struct roster_user *u)
+static int validate(struct roster_db *db, const struct roster_user *old, const struct roster_user *u)
 {
 	char norm[4096];
 	int r;
@@ -164,9 +164,11 @@ static int validate(struct roster_db *db, const struct roster_user *u)
 		if (r < 0)
 			return db_fail(db, r, "no such supervisor: %s", u->supervisor);
 	}
-	if (roster_strv_len(u->roles) > ROSTER_USER_ROLES_MAX)
-		return db_fail(db, -E2BIG, "a user holds at most %d roles: with their own group, as many groups as the kernel gives a process",
-			       ROSTER_USER_ROLES_MAX);
+	/* Only a change that adds roles is held to the limit: a user over it
+	 * from an older roster can still lose roles or change a password. */
+	if (roster_strv_len(u->roles) > ROSTER_USER_ROLES_MAX &&
+	    roster_strv_len(u->roles) > (old ? roster_strv_len(old->roles) : 0))
+		return db_fail(db, -E2BIG, "a user holds at most %d roles", ROSTER_USER_ROLES_MAX);
 	for (char **p = u->roles; p && *p; p++) {
 		char key[KEY_MAX];
 
@@ -306,8 +308,9 @@ static int index_email(struct roster_db *db, const char *email, const char *name
 
 /* The lists that spare a walk over every user (DB_VERSION 2):
  * reports/SUPERVISOR for "user show" and "user delete", status/invited for
- * "invite list", status/api for "api list". */
-static int list_change(struct roster_db *db, const char *key, const char *user, bool add)
+ * "invite list", status/api for "api list"; also members/ROLE and
+ * meta/roles. */
+int db_list_change(struct roster_db *db, const char *key, const char *user, bool add)
 {
 	struct buf b = { 0 };
 	char **v = NULL;
@@ -345,7 +348,7 @@ static int members_change(struct roster_db *db, const char *role, const char *us
 	int r = role_load(db, role, &ro);
 
 	key_members(key, role);
-	r = r ?: list_change(db, key, user, add) ?: touch_role(db, role, ro->gid);
+	r = r ?: db_list_change(db, key, user, add) ?: touch_role(db, role, ro->gid);
 	roster_role_free(ro);
 	return r;
 }
@@ -479,10 +482,10 @@ static int user_write(struct roster_db *db, const struct roster_user *o, struct 
 
 		for (size_t i = 0; r == 0 && i < no; i++)
 			if (!keys_have(nk, nn, ok[i]))
-				r = list_change(db, ok[i], n->name, false);
+				r = db_list_change(db, ok[i], n->name, false);
 		for (size_t i = 0; r == 0 && i < nn; i++)
 			if (!keys_have(ok, no, nk[i]))
-				r = list_change(db, nk[i], n->name, true);
+				r = db_list_change(db, nk[i], n->name, true);
 	}
 	if (r < 0)
 		return r;
@@ -571,7 +574,7 @@ int roster_user_add(struct roster_db *db, struct roster_user *u)
 			return db_fail(db, -EINVAL, "home_base %s in %s is not a usable path",
 				       db->cfg->home_base, db->cfg->path);
 	}
-	r = normalize_home(u) ?: validate(db, u);
+	r = normalize_home(u) ?: validate(db, NULL, u);
 	if (r < 0)
 		return r;
 	r = ids_allocate(db, &u->uid) ?:
@@ -609,7 +612,7 @@ int roster_user_update(struct roster_db *db, struct roster_user *u, const char *
 	if (o->uid != u->uid || o->gid != u->gid || strcmp(o->uuid, u->uuid) != 0)
 		r = db_fail(db, -EINVAL, "the uid, gid and uuid of a user never change");
 	else
-		r = normalize_home(u) ?: validate(db, u) ?: user_write(db, o, u, action);
+		r = normalize_home(u) ?: validate(db, o, u) ?: user_write(db, o, u, action);
 	roster_user_free(o);
 	return r;
 }

@@ -70,7 +70,8 @@ check "... saying why" grep -q "password hashes" <<<"$OUT"
 refused 2 "an unknown export format is a usage error" db export --format xml
 
 # --- many users: the export's walk hands records to a formatter in 64 KiB
-# packs and sorts the lines by the first 8 bytes of the name, then the rest.
+# packs, the lines fill 1 MiB chunks (about 3 MB here), and they are sorted
+# by the first 8 bytes of the name, then the rest.
 # 6,000 users in a shuffled order, many sharing a 16-byte prefix, names of
 # 1 to 32 bytes, and one user in 2,500 roles, whose record (about 85 KB)
 # is larger than a pack.
@@ -106,7 +107,7 @@ check "... every imported user, once" bash -c "cmp -s \
 	<(jq -r 'select(.type == \"user\") | .name' '$T/many.json' | LC_ALL=C sort)"
 check "... the user larger than a pack with all 2,500 roles" bash -c \
 	"jq -e -s 'map(select(.name == \"joiner\"))[0].roles | length == 2500' '$T/m1.json' >/dev/null"
-roster --config "$T/m2.conf" db import "$T/m1.json" >/dev/null
+run 0 "... the export imports into an empty database" --config "$T/m2.conf" db import "$T/m1.json"
 roster --config "$T/m2.conf" db export >"$T/m2.json"
 check "... export -> import -> export gives the same bytes" cmp -s "$T/m1.json" "$T/m2.json"
 roster --config "$T/m.conf" db export --format csv >"$T/m1.csv"
@@ -115,11 +116,11 @@ check "... and in CSV, the same users in the same order" bash -c "cmp -s \
 		   \$1 == \"user\" { print \$c }' '$T/m1.csv') \
 	<(jq -r 'select(.type == \"user\") | .name' '$T/m1.json')"
 sed "s#^dir = .*#dir = $T/dbm3#; s#^uid_max = .*#uid_max = 999999#" "$T/roster.conf" >"$T/m3.conf"
-roster --config "$T/m3.conf" db import "$T/m1.csv" >/dev/null
+run 0 "... so does the CSV export" --config "$T/m3.conf" db import "$T/m1.csv"
 roster --config "$T/m3.conf" db export >"$T/m3.json"
 check "... and the CSV, imported, gives the same database (a list field of 85 KB)" cmp -s "$T/m1.json" "$T/m3.json"
-# A user holds at most 65,535 roles: with their own group, that is as many
-# groups as the kernel gives a process (NGROUPS_MAX).
+# A user holds at most 15,000 roles: a role change records both lists in
+# one history field of at most 1 MiB.
 greedy() { # greedy N: a user in N roles r0000000..., which do not exist
 	awk -v n="$1" 'BEGIN {
 		printf "{\"type\":\"user\",\"name\":\"greedy\",\"email\":\"greedy@example.org\",\"roles\":["
@@ -128,16 +129,28 @@ greedy() { # greedy N: a user in N roles r0000000..., which do not exist
 		print "]}"
 	}'
 }
-greedy 65536 >"$T/greedy.json"
-run 1 "a user in 65,536 roles is rejected" --config "$T/m.conf" db import "$T/greedy.json"
-check "... saying so" grep -q "rejected: field roles: more than 65535 names" <<<"$ERR"
-greedy 65535 >"$T/greedy.json"
-run 1 "a user in 65,535 roles passes that limit (and meets the next: no such role)" \
+greedy 15001 >"$T/greedy.json"
+run 1 "a user in 15,001 roles is rejected" --config "$T/m.conf" db import "$T/greedy.json"
+check "... saying so" grep -q "rejected: field roles: more than 15000 names" <<<"$ERR"
+greedy 15000 >"$T/greedy.json"
+run 1 "a user in 15,000 roles passes that limit (and meets the next: no such role)" \
 	--config "$T/m.conf" db import "$T/greedy.json"
 check "... saying so" grep -q "rejected: no such role: r0000000" <<<"$ERR"
-{ echo 'type,name,email,roles'; printf 'user,greedy,greedy@example.org,"'; seq -f 'r%07g' 0 65535 | paste -sd, | tr -d '\n'; echo '"'; } >"$T/greedy.csv"
-run 1 "a CSV list of 65,536 names is rejected too" --config "$T/m.conf" db import "$T/greedy.csv"
-check "... saying so" grep -q "rejected: field roles: more than 65535 names" <<<"$ERR"
+{ echo 'type,name,email,roles'; printf 'user,greedy,greedy@example.org,"'; seq -f 'r%07g' 0 15000 | paste -sd, | tr -d '\n'; echo '"'; } >"$T/greedy.csv"
+run 1 "a CSV list of 15,001 names is rejected too" --config "$T/m.conf" db import "$T/greedy.csv"
+check "... saying so" grep -q "rejected: field roles: more than 15000 names" <<<"$ERR"
+# With 15,000 roles that exist, the limit holds for role assign too, and
+# the user can still lose a role (its history event fits).
+awk 'BEGIN {
+	for (i = 0; i < 15001; i++)
+		printf "{\"type\":\"role\",\"name\":\"r%07d\"}\n", i
+}' >"$T/roles15k.json"
+greedy 15000 >>"$T/roles15k.json"
+run 0 "15,001 roles and a user in 15,000 of them are imported" --config "$T/m.conf" db import "$T/roles15k.json"
+run 1 "role assign refuses the user a 15,001st role" --config "$T/m.conf" role assign r0015000 greedy
+check "... saying so" grep -q "a user holds at most 15000 roles" <<<"$ERR"
+run 0 "role revoke takes one away" --config "$T/m.conf" role revoke r0000000 greedy
+run 0 "... and then the 15,000th can be given" --config "$T/m.conf" role assign r0015000 greedy
 
 # --- an empty database, and a full disk
 sed "s#^dir = .*#dir = $T/dbe#" "$T/roster.conf" >"$T/e.conf"
