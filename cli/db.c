@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -117,7 +119,12 @@ static int db_export(struct cli *c, int argc, char **argv)
 	if ((e = cli_open(c, false)) != 0)
 		return e;
 	setvbuf(stdout, obuf, _IOFBF, sizeof(obuf));
-	if (roster_export(c->db, fmt, stdout) < 0)
+	e = roster_export(c->db, fmt, stdout);
+	/* What stdout's buffer still holds are hashes: on success they are out
+	 * (the export flushed), on failure they are dropped, not written. */
+	__fpurge(stdout);
+	roster_wipe(obuf, sizeof(obuf));
+	if (e < 0)
 		return cli_fail(c, -EIO);
 	return EXIT_OK;
 }
