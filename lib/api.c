@@ -53,13 +53,12 @@ static int api_load(struct roster_db *db, const char *user, const char *label, s
 int api_store(struct roster_db *db, const char *user, const struct roster_api *a)
 {
 	char key[KEY_MAX];
-	struct buf b = { 0 };
+	struct buf b = { .secret = true };
 	int r = codec_api_encode(a, &b);
 
 	key_api(key, user, a->label);
 	if (r == 0)
 		r = db_store(db, key, b.p, b.len);
-	roster_wipe(b.p, b.len);
 	buf_free(&b);
 	return r;
 }

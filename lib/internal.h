@@ -14,6 +14,8 @@ struct buf {
 	unsigned char *p;
 	size_t len, cap;
 	int err;
+	bool secret; /* it holds a secret: grows by copy-and-wipe, not realloc
+		      * (which leaves a copy behind), and is wiped when freed */
 };
 void buf_put(struct buf *b, const void *p, size_t n);
 void buf_u32(struct buf *b, uint32_t v);

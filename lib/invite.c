@@ -375,7 +375,7 @@ int roster_mail_send(const struct roster_config *cfg, const char *template_path,
 		     const char *code, char *err, size_t errlen)
 {
 	char host[256] = "localhost", expires[21] = "", *tpl = NULL;
-	struct buf msg = { 0 };
+	struct buf msg = { .secret = true };
 	int r;
 
 	err[0] = '\0';
@@ -407,7 +407,6 @@ int roster_mail_send(const struct roster_config *cfg, const char *template_path,
 	free(tpl);
 	if (r == 0)
 		r = run_mailer(cfg->mail_command, &msg, err, errlen);
-	roster_wipe(msg.p, msg.len);
 	buf_free(&msg);
 	return r;
 }

@@ -1929,55 +1929,21 @@ int roster_import(struct roster_db *db, FILE *in, const struct roster_import_opt
  * about the size of the export (README "Import and export"). */
 
 struct out {
-	struct buf b; /* what emit made and nobody has written yet */
+	struct buf b; /* what emit made and nobody has written yet; .secret */
 	enum roster_format fmt;
 	const char **cols; /* CSV: the union of every kind's fields, "type" first */
 	size_t ncols;
 };
 
-static void out_free(struct out *o)
-{
-	if (o->b.p)
-		roster_wipe(o->b.p, o->b.cap); /* a shorter line may follow a longer one */
-	free(o->b.p);
-	o->b.p = NULL;
-	o->b.len = o->b.cap = 0;
-}
-
-/* Grows o's buffer by copying and wiping, never realloc: it holds hashes,
- * and a copy left behind in the heap is not wiped. */
-static void out_grow(struct out *o, size_t n)
-{
-	size_t cap = o->b.cap ? o->b.cap : 256, len = o->b.len;
-	unsigned char *p;
-
-	while (cap - o->b.len < n) {
-		if (cap > SIZE_MAX / 2) {
-			o->b.err = -EOVERFLOW;
-			return;
-		}
-		cap *= 2;
-	}
-	if (!(p = malloc(cap))) {
-		o->b.err = -ENOMEM;
-		return;
-	}
-	if (len)
-		memcpy(p, o->b.p, len);
-	out_free(o);
-	o->b.p = p;
-	o->b.len = len;
-	o->b.cap = cap;
-}
-
+/* buf_put, with the common case (room left) inline: a million lines
+ * are made of some thirty pieces each. */
 static void out_n(struct out *o, const void *p, size_t n)
 {
-	if (!n || o->b.err)
-		return;
-	if (o->b.cap - o->b.len < n && (out_grow(o, n), o->b.err))
-		return;
-	memcpy(o->b.p + o->b.len, p, n);
-	o->b.len += n;
+	if (n && !o->b.err && o->b.cap - o->b.len >= n) {
+		memcpy(o->b.p + o->b.len, p, n);
+		o->b.len += n;
+	} else
+		buf_put(&o->b, p, n);
 }
 
 static void out_s(struct out *o, const char *s)
@@ -1990,20 +1956,14 @@ static void out_c(struct out *o, char c)
 	out_n(o, &c, 1);
 }
 
-/* Writes what was made, and wipes it: it holds hashes.  -EIO when the
- * write failed, with the reason in *werr and f's error indicator set. */
-static int out_write(struct out *o, FILE *f, int *werr)
+/* -EIO when the write failed, with the reason in *werr. */
+static int write_all(FILE *f, const void *p, size_t n, int *werr)
 {
-	int r = o->b.err;
-
-	if (r == 0 && o->b.len && fwrite_unlocked(o->b.p, 1, o->b.len, f) != o->b.len) {
+	if (n && fwrite_unlocked(p, 1, n, f) != n) {
 		*werr = errno ? errno : EIO;
-		r = -EIO;
+		return -EIO;
 	}
-	if (o->b.len)
-		roster_wipe(o->b.p, o->b.len);
-	o->b.len = 0;
-	return r;
+	return 0;
 }
 
 static void json_str(struct out *o, const char *s)
@@ -2194,31 +2154,24 @@ static int csv_columns(struct out *o)
 	return 0;
 }
 
-/* A pack carries user records from the walk to the formatter, each as
- * [name length, 1 byte][name][record length, 4 bytes][record]. */
-#define PACK_BYTES (64u << 10)
-#define PACKS 4 /* in flight at most: the walk waits for a free one */
-
-struct pack {
-	struct pack *next;
+/* Bytes that hold hashes and never move: packs carry user records from
+ * the walk to the formatter, each as [name length, 1 byte][name][record
+ * length, 4 bytes][record]; chunks hold the lines, so no copy of a hash is
+ * left behind by a realloc. */
+struct block {
+	struct block *next;
 	size_t len, cap;
 	unsigned char p[];
 };
+
+#define PACK_BYTES (64u << 10)
+#define PACKS 4 /* in flight at most: the walk waits for a free one */
+#define CHUNK_BYTES (1u << 20)
 
 struct line {
 	char name[ROSTER_NAME_MAX + 1];
 	uint32_t len;
 	const unsigned char *at; /* in a chunk */
-};
-
-/* The lines are kept in chunks that never move, so no copy of a hash is
- * left behind by a realloc. */
-#define CHUNK_BYTES (1u << 20)
-
-struct chunk {
-	struct chunk *next;
-	size_t len, cap;
-	unsigned char p[];
 };
 
 /* Lines are sorted through their names' first 8 bytes, big-endian: most
@@ -2231,17 +2184,17 @@ struct order {
 struct export {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	struct pack *full, **tail; /* walked, waiting for the formatter */
-	struct pack *spare;        /* formatted and wiped */
+	struct block *full, **tail; /* walked, waiting for the formatter */
+	struct block *spare;        /* formatted and wiped */
 	size_t packs;              /* allocated and not freed */
 	bool walked;               /* the walk has handed over its last pack */
 	int r;                     /* the first failure of either thread */
 	char bad[ROSTER_NAME_MAX + 1]; /* the user whose record is damaged */
 	/* the walk's */
-	struct pack *cur;
+	struct block *cur;
 	/* the formatter's */
 	struct out o; /* the line being made */
-	struct chunk *chunks;
+	struct block *chunks;
 	struct line *v;
 	size_t n, cap;
 	struct order *order; /* the lines by name, once the walk is over */
@@ -2260,19 +2213,37 @@ static void export_fail(struct export *x, int r, const char *name)
 	pthread_mutex_unlock(&x->lock);
 }
 
-static void pack_free(struct pack *p)
+static struct block *block_new(size_t cap)
 {
-	roster_wipe(p->p, p->len);
-	free(p);
+	struct block *b = malloc(sizeof(*b) + cap);
+
+	if (b) {
+		b->next = NULL;
+		b->len = 0;
+		b->cap = cap;
+	}
+	return b;
+}
+
+/* Wipes and frees a list of blocks. */
+static void blocks_free(struct block *b)
+{
+	while (b) {
+		struct block *next = b->next;
+
+		roster_wipe(b->p, b->len);
+		free(b);
+		b = next;
+	}
 }
 
 /* The walk's next pack, with room for need bytes; NULL once anything
  * failed.  At most PACKS exist, whatever their size: a record larger than
  * a pack gets one of its own, in place of a spare. */
-static struct pack *pack_get(struct export *x, size_t need)
+static struct block *pack_get(struct export *x, size_t need)
 {
 	size_t cap = need > PACK_BYTES ? need : PACK_BYTES;
-	struct pack *p = NULL, *drop = NULL;
+	struct block *p = NULL, *drop = NULL;
 	bool failed;
 
 	pthread_mutex_lock(&x->lock);
@@ -2285,7 +2256,7 @@ static struct pack *pack_get(struct export *x, size_t need)
 			break;
 		}
 		if (x->spare) { /* too small: give its place to a larger one */
-			struct pack *q = x->spare;
+			struct block *q = x->spare;
 
 			x->spare = q->next;
 			q->next = drop;
@@ -2299,27 +2270,19 @@ static struct pack *pack_get(struct export *x, size_t need)
 		pthread_cond_wait(&x->cond, &x->lock);
 	}
 	pthread_mutex_unlock(&x->lock);
-	while (drop) { /* wiped when they were made spare */
-		struct pack *q = drop;
-
-		drop = q->next;
-		free(q);
-	}
+	blocks_free(drop);
 	if (p || failed)
 		return p;
-	if (!(p = malloc(sizeof(*p) + cap))) {
+	if (!(p = block_new(cap))) {
 		pthread_mutex_lock(&x->lock);
 		x->packs--;
 		pthread_mutex_unlock(&x->lock);
 		export_fail(x, -ENOMEM, NULL);
-		return NULL;
 	}
-	p->cap = cap;
-	p->len = 0;
 	return p;
 }
 
-static void pack_send(struct export *x, struct pack *p)
+static void pack_send(struct export *x, struct block *p)
 {
 	p->next = NULL;
 	pthread_mutex_lock(&x->lock);
@@ -2332,7 +2295,7 @@ static void pack_send(struct export *x, struct pack *p)
 static int export_walk(struct tdb_context *tdb, TDB_DATA k, TDB_DATA d, void *priv)
 {
 	struct export *x = priv;
-	struct pack *p = x->cur;
+	struct block *p = x->cur;
 	char name[ROSTER_NAME_MAX + 1];
 	size_t nlen, need;
 	uint32_t dlen;
@@ -2368,15 +2331,11 @@ static int export_walk(struct tdb_context *tdb, TDB_DATA k, TDB_DATA d, void *pr
 /* Room for n bytes in the chunks, or NULL. */
 static unsigned char *chunk_take(struct export *x, size_t n)
 {
-	struct chunk *c = x->chunks;
+	struct block *c = x->chunks;
 
 	if (!c || c->cap - c->len < n) {
-		size_t cap = n > CHUNK_BYTES ? n : CHUNK_BYTES;
-
-		if (!(c = malloc(sizeof(*c) + cap)))
+		if (!(c = block_new(n > CHUNK_BYTES ? n : CHUNK_BYTES)))
 			return NULL;
-		c->len = 0;
-		c->cap = cap;
 		c->next = x->chunks;
 		x->chunks = c;
 	}
@@ -2440,7 +2399,7 @@ static void *export_format(void *priv)
 	struct export *x = priv;
 
 	for (;;) {
-		struct pack *p;
+		struct block *p;
 		int r = 0;
 
 		pthread_mutex_lock(&x->lock);
@@ -2527,20 +2486,9 @@ static int export_users(struct roster_db *db, struct export *x)
 	pthread_cond_broadcast(&x->cond);
 	pthread_mutex_unlock(&x->lock);
 	pthread_join(t, NULL);
-	if (x->cur)
-		pack_free(x->cur);
-	while (x->full) {
-		struct pack *p = x->full;
-
-		x->full = p->next;
-		pack_free(p);
-	}
-	while (x->spare) {
-		struct pack *p = x->spare;
-
-		x->spare = p->next;
-		free(p);
-	}
+	blocks_free(x->cur);
+	blocks_free(x->full); /* empty unless the formatter failed */
+	blocks_free(x->spare);
 	if (r == 0 && x->r == -EBADMSG && !x->bad[0])
 		r = db_fail(db, -EBADMSG, "the database holds a user key that is not a valid user name; run roster db check");
 	else if (r == 0 && (x->r == -EBADMSG || x->r == -EPROTONOSUPPORT))
@@ -2582,19 +2530,13 @@ static int export_apis(struct roster_db *db, struct out *o, const struct roster_
 
 static void export_free(struct export *x)
 {
-	while (x->chunks) {
-		struct chunk *c = x->chunks;
-
-		x->chunks = c->next;
-		roster_wipe(c->p, c->len);
-		free(c);
-	}
+	blocks_free(x->chunks);
 	for (size_t i = 0; i < x->napi; i++)
 		free(x->api[i]);
 	free(x->api);
 	free(x->v);
 	free(x->order);
-	out_free(&x->o);
+	buf_free(&x->o.b);
 }
 
 /* Everything is read under one read lock, then written once it is
@@ -2602,7 +2544,7 @@ static void export_free(struct export *x)
  * included. */
 int roster_export(struct roster_db *db, enum roster_format fmt, FILE *f)
 {
-	struct out o = { .fmt = fmt }, apis = { .fmt = fmt };
+	struct out o = { .b.secret = true, .fmt = fmt }, apis = { .b.secret = true, .fmt = fmt };
 	struct export x = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 	struct meta m = { .format = (char *)FORMAT_NAME, .version = FORMAT_VERSION };
 	char **roles = NULL;
@@ -2615,7 +2557,7 @@ int roster_export(struct roster_db *db, enum roster_format fmt, FILE *f)
 		m.next_id = 0;
 	if (fmt == ROSTER_FORMAT_CSV && (r = csv_columns(&o)) < 0)
 		r = db_fail(db, r, "cannot export: %s", strerror(-r));
-	x.o = (struct out){ .fmt = fmt, .cols = o.cols, .ncols = o.ncols };
+	x.o = (struct out){ .b.secret = true, .fmt = fmt, .cols = o.cols, .ncols = o.ncols };
 	apis.cols = o.cols;
 	apis.ncols = o.ncols;
 	r = r ?: roster_role_names(db, &roles);
@@ -2642,19 +2584,13 @@ int roster_export(struct roster_db *db, enum roster_format fmt, FILE *f)
 	tdb_unlockall_read(db->tdb);
 	if (r == 0 && (o.b.err || apis.b.err))
 		r = db_fail(db, o.b.err ?: apis.b.err, "cannot export: %s", strerror(-(o.b.err ?: apis.b.err)));
-	r = r ?: out_write(&o, f, &werr);
-	for (size_t i = 0; r == 0 && i < x.n; i++) {
-		const struct line *l = &x.v[x.order[i].i];
-
-		if (fwrite_unlocked(l->at, 1, l->len, f) != l->len) {
-			werr = errno ? errno : EIO;
-			r = -EIO;
-		}
-	}
-	r = r ?: out_write(&apis, f, &werr);
+	r = r ?: write_all(f, o.b.p, o.b.len, &werr);
+	for (size_t i = 0; r == 0 && i < x.n; i++)
+		r = write_all(f, x.v[x.order[i].i].at, x.v[x.order[i].i].len, &werr);
+	r = r ?: write_all(f, apis.b.p, apis.b.len, &werr);
 	export_free(&x);
-	out_free(&apis);
-	out_free(&o);
+	buf_free(&apis.b);
+	buf_free(&o.b);
 	free(o.cols);
 	roster_strv_free(roles);
 	if (r == 0 && (fflush(f) != 0 || ferror(f)))

@@ -49,13 +49,12 @@ int user_load(struct roster_db *db, const char *name, struct roster_user **out)
 int user_store(struct roster_db *db, const struct roster_user *u)
 {
 	char key[KEY_MAX];
-	struct buf b = { 0 };
+	struct buf b = { .secret = true };
 	int r = codec_user_encode(u, &b);
 
 	key_user(key, u->name);
 	if (r == 0)
 		r = db_store(db, key, b.p, b.len);
-	roster_wipe(b.p, b.len);
 	buf_free(&b);
 	return r;
 }

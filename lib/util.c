@@ -24,7 +24,15 @@ void buf_put(struct buf *b, const void *p, size_t n)
 
 		while (cap < b->len + n)
 			cap *= 2;
-		q = realloc(b->p, cap);
+		if (!b->secret)
+			q = realloc(b->p, cap);
+		else if ((q = malloc(cap)) != NULL) {
+			if (b->len)
+				memcpy(q, b->p, b->len);
+			if (b->p)
+				roster_wipe(b->p, b->cap);
+			free(b->p);
+		}
 		if (!q) {
 			b->err = -ENOMEM;
 			return;
@@ -44,8 +52,13 @@ void buf_u32(struct buf *b, uint32_t v)
 
 void buf_free(struct buf *b)
 {
+	bool secret = b->secret;
+
+	if (secret && b->p)
+		roster_wipe(b->p, b->cap);
 	free(b->p);
 	memset(b, 0, sizeof(*b));
+	b->secret = secret;
 }
 
 int read_text_file(const char *path, size_t max, struct buf *out, size_t *nul_line)
