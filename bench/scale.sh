@@ -118,6 +118,12 @@ exp_s=$(echo "$t1 - $t0" | bc)
 row "export $N users (s)" "$exp_s" "" "" "" "<= 5"
 row "... peak RSS (MiB), bytes" "$(($(cat "$S/export.rss") / 1024))" "" "" "" "$(stat -c %s "$S/export.json")"
 
+# --- db check: every record, the history chain and the whole view
+t0=$(now)
+"$R" --config "$S/roster.conf" db check >"$S/check.out" 2>&1 || { echo "bench-scale: db check failed:" >&2; cat "$S/check.out" >&2; exit 1; }
+t1=$(now)
+row "db check of $N users (s)" "$(echo "$t1 - $t0" | bc)" "" "" "" "no problems"
+
 # --- user list, streamed
 for fmt in table json; do
 	j=; [ $fmt = json ] && j=--json
