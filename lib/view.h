@@ -1,9 +1,15 @@
 /* view.h - the world-readable NSS view: format, writer and reader.
  *
- * The view is VIEW_SHARDS immutable files, view/shard.NNN, each a hash
- * table of passwd and group entries.  A file is never changed in place: the
- * writer builds a new one, fsyncs it and rename(2)s it over the old, so a
- * reader that has mapped a shard sees either the old or the new file whole.
+ * The view is up to VIEW_SHARDS immutable files, view/shard.NNNN, each a
+ * hash table of passwd and group entries.  A file is never changed in
+ * place: the writer builds a new one, fsyncs it and rename(2)s it over the
+ * old, so a reader that has mapped a shard sees either the old or the new
+ * file whole.  A shard with no entries has no file: the writer unlinks it
+ * when its last entry goes, and a reader takes a missing shard for an empty
+ * one as long as view/generation is there and of this VIEW_VERSION (else
+ * the view as a whole is missing or from another roster, and unavailable).
+ * A database of ten users therefore writes a handful of files, and one of
+ * a million users about 280 KB per shard and change.
  *
  * A key is a kind byte plus the name or the id.  The shard is chosen from
  * the name or id alone, so a user and its private group (same name, gid ==
@@ -30,9 +36,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define VIEW_SHARDS 256
+/* 1,024 shards: version 2 had 256, and at a million users each of the two
+ * files a single change rewrites was 1.1 MB, written and fsynced.  The top
+ * 10 bits of the hash choose the shard. */
+#define VIEW_SHARD_BITS 10
+#define VIEW_SHARDS (1u << VIEW_SHARD_BITS)
 #define VIEW_MAGIC 0x31575652534f52ULL /* "ROSVRW1\0" read natively */
-#define VIEW_VERSION 2
+#define VIEW_VERSION 3
 #define VIEW_DIR "view"
 #define VIEW_STAMP "generation"
 /* view/generation: the accounts generation the view reflects, and a value
@@ -66,7 +76,7 @@ struct view_slot {
 
 /* FNV-1a over the key body, then murmur3's finalizer: FNV alone leaves the
  * top bits nearly equal for short, similar keys ("user01".."user59" fell
- * into one shard).  The shard uses the top byte, the bucket the low word. */
+ * into one shard).  The shard uses the top bits, the bucket the low word. */
 static inline uint64_t view_hash(const void *p, size_t n)
 {
 	const unsigned char *s = p;
@@ -86,7 +96,7 @@ static inline uint64_t view_hash(const void *p, size_t n)
 
 static inline unsigned view_shard_of(uint64_t h)
 {
-	return (unsigned)(h >> 56) % VIEW_SHARDS;
+	return (unsigned)(h >> (64 - VIEW_SHARD_BITS));
 }
 
 /* A key is kind + body; for ids the body is the decimal number.  Both
@@ -135,7 +145,10 @@ struct view_gr {
 int view_decode_pw(const unsigned char *v, uint32_t n, struct view_pw *pw);
 int view_decode_gr(const unsigned char *v, uint32_t n, struct view_gr *gr);
 
-/* "<dir>/view/shard.NNN" */
+/* "<dir>/view/shard.NNNN" */
 int view_shard_path(char *out, size_t outlen, const char *dbdir, unsigned shard);
+/* Whether a view/generation text (VIEW_STAMP_LEN bytes) is of this
+ * VIEW_VERSION: then a missing shard is an empty one. */
+int view_stamp_version_ok(const unsigned char *text);
 
 #endif

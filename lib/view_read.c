@@ -39,9 +39,22 @@ size_t view_make_idkey(char *out, enum view_kind kind, uint32_t id)
 
 int view_shard_path(char *out, size_t outlen, const char *dbdir, unsigned shard)
 {
-	int n = snprintf(out, outlen, "%s/" VIEW_DIR "/shard.%03u", dbdir, shard);
+	int n = snprintf(out, outlen, "%s/" VIEW_DIR "/shard.%04u", dbdir, shard);
 
 	return n < 0 || (size_t)n >= outlen ? -ENAMETOOLONG : 0;
+}
+
+int view_stamp_version_ok(const unsigned char *text)
+{
+	static const char prefix[] = "roster-view ";
+	unsigned long v = 0;
+	size_t i = sizeof(prefix) - 1;
+
+	if (memcmp(text, prefix, i) != 0)
+		return 0;
+	for (; i < 20 && text[i] >= '0' && text[i] <= '9'; i++)
+		v = v * 10 + (unsigned long)(text[i] - '0');
+	return i > sizeof(prefix) - 1 && i < 20 && text[i] == ' ' && v == VIEW_VERSION;
 }
 
 static int64_t stat_mtime_ns(const struct stat *st)

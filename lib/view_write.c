@@ -388,7 +388,7 @@ static int write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
-/* Writes and fsyncs <dir>/view/shard.NNN.tmp, mode 0644. */
+/* Writes and fsyncs <dir>/view/shard.NNNN.tmp, mode 0644. */
 static int shard_write_tmp(struct roster_db *db, struct shard *s, unsigned no, uint64_t gen)
 {
 	char path[4096], tmp[4200];
@@ -440,14 +440,18 @@ static void shard_discard_tmp(struct roster_db *db, unsigned no)
 	}
 }
 
-static int shard_install(struct roster_db *db, unsigned no)
+/* Puts the written shard.NNNN.tmp in place; or, for a shard left without
+ * entries, removes its file: a missing shard is an empty one. */
+static int shard_install(struct roster_db *db, unsigned no, bool empty)
 {
 	char path[4096], tmp[4200];
 	int r = view_shard_path(path, sizeof(path), db->cfg->dbdir, no);
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (r == 0 && rename(tmp, path) < 0)
+	if (r == 0 && !empty && rename(tmp, path) < 0)
 		r = db_fail(db, -errno, "cannot install %s: %s", path, strerror(errno));
+	if (r == 0 && empty && unlink(path) < 0 && errno != ENOENT)
+		r = db_fail(db, -errno, "cannot remove the emptied %s: %s", path, strerror(errno));
 	return r;
 }
 
@@ -558,7 +562,7 @@ static int keep_run(struct shard *s, size_t nkeys, const unsigned char *from, co
 
 /* Keeps in s the records of the old shard m that none of its touched keys
  * names, in file order, as runs inside m (which must stay mapped until s is
- * written): nothing is copied.  A shard holds about 4 entries per 1,000
+ * written): nothing is copied.  A shard holds about 4 entries per 1,024
  * users, and walking it by slot, copying record by record, was most of a
  * single add's time at a million users.  On failure s is as it was:
  * -EBADMSG when the records do not tile the rest of the file as its header
@@ -611,8 +615,8 @@ static int shard_keep_untouched(const struct key_ref *keys, size_t nkeys, const 
 int view_update_touched(struct roster_db *db, uint64_t gen)
 {
 	struct role_gids rg = { .db = db };
-	bool dirty[VIEW_SHARDS] = { false }, rebuild = false;
-	uint8_t *tshard = NULL; /* the shard of each touched key */
+	bool dirty[VIEW_SHARDS] = { false }, empty[VIEW_SHARDS] = { false }, rebuild = false;
+	uint16_t *tshard = NULL; /* the shard of each touched key */
 	struct key_ref *keys = NULL; /* the touched keys of one shard */
 	char *const *t;
 	int r = 0;
@@ -624,7 +628,7 @@ int view_update_touched(struct roster_db *db, uint64_t gen)
 	if (!tshard || !keys)
 		r = -ENOMEM;
 	for (size_t i = 0; r == 0 && i < db->ntouched; i++) {
-		tshard[i] = (uint8_t)shard_of_key(t[i], strlen(t[i]));
+		tshard[i] = (uint16_t)shard_of_key(t[i], strlen(t[i]));
 		dirty[tshard[i]] = true;
 	}
 	if (db->all_shards)
@@ -647,12 +651,13 @@ int view_update_touched(struct roster_db *db, uint64_t gen)
 		mapped = rr == 0;
 		if (mapped)
 			rr = shard_keep_untouched(keys, nkeys, &m, &s);
-		/* The old shard is gone or damaged: what it held can only
-		 * come from the accounts, so rebuild the whole view.  Out of
-		 * memory is not damage: the commit is cancelled. */
+		/* A missing shard is an empty one.  A damaged one: what it
+		 * held can only come from the accounts, so rebuild the whole
+		 * view.  Out of memory is not damage: the commit is
+		 * cancelled. */
 		if (rr == -ENOMEM)
 			r = rr;
-		else if (rr < 0 && !(rr == -ENOENT && db->all_shards))
+		else if (rr < 0 && rr != -ENOENT)
 			rebuild = true;
 		for (size_t i = 0; r == 0 && i < db->ntouched; i++) {
 			struct buf v = { 0 };
@@ -666,7 +671,9 @@ int view_update_touched(struct roster_db *db, uint64_t gen)
 				r = 0;
 			buf_free(&v);
 		}
-		r = r ?: shard_write_tmp(db, &s, no, gen);
+		empty[no] = s.n == 0;
+		if (!empty[no])
+			r = r ?: shard_write_tmp(db, &s, no, gen);
 		if (mapped)
 			view_map_close(&m); /* after the write: s->kept points into it */
 		shard_free(&s);
@@ -682,7 +689,7 @@ int view_update_touched(struct roster_db *db, uint64_t gen)
 		if (!dirty[no])
 			continue;
 		if (r == 0)
-			r = shard_install(db, no);
+			r = shard_install(db, no, empty[no]);
 		else
 			shard_discard_tmp(db, no);
 	}
@@ -786,6 +793,20 @@ static void shards_free(struct shard *shards)
 	free(shards);
 }
 
+/* Version 2's 256 files, shard.000 to shard.255, and their temporary
+ * files: a rebuild leaves only this version's. */
+static void remove_v2_shards(const char *dir)
+{
+	char path[4200];
+
+	for (unsigned no = 0; no < 256; no++) {
+		snprintf(path, sizeof(path), "%s/shard.%03u", dir, no);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/shard.%03u.tmp", dir, no);
+		unlink(path);
+	}
+}
+
 int roster_view_rebuild(struct roster_db *db)
 {
 	struct shard *shards = calloc(VIEW_SHARDS, sizeof(*shards));
@@ -811,11 +832,15 @@ int roster_view_rebuild(struct roster_db *db)
 		goto out;
 	}
 	for (unsigned no = 0; r == 0 && no < VIEW_SHARDS; no++)
-		r = shard_write_tmp(db, &shards[no], no, gen);
-	for (unsigned no = 0; r < 0 && no < VIEW_SHARDS; no++)
-		shard_discard_tmp(db, no);
+		if (shards[no].n)
+			r = shard_write_tmp(db, &shards[no], no, gen);
+	for (unsigned no = 0; no < VIEW_SHARDS; no++)
+		if (r < 0 || !shards[no].n)
+			shard_discard_tmp(db, no);
 	for (unsigned no = 0; r == 0 && no < VIEW_SHARDS; no++)
-		r = shard_install(db, no);
+		r = shard_install(db, no, shards[no].n == 0);
+	if (r == 0)
+		remove_v2_shards(dir);
 	if (r == 0)
 		sync_dir(dir);
 	r = r ?: write_stamp(db, gen);
@@ -841,10 +866,14 @@ int view_compare(struct roster_db *db, roster_problem_fn fn, void *priv, unsigne
 		char path[4096];
 		uint32_t off = 0, have = 0, pos = 0, kl, vl, want_vl;
 		const unsigned char *k, *v, *want_v;
+		bool none;
 		int rr;
 
 		rr = view_shard_path(path, sizeof(path), db->cfg->dbdir, no) ?: view_map_open(path, &m);
-		if (rr < 0) {
+		none = rr == -ENOENT; /* an empty shard */
+		if (none)
+			m = (struct view_map){ 0 };
+		else if (rr < 0) {
 			(*problems)++;
 			if (reported++ < 20) {
 				snprintf(msg, sizeof(msg), "view shard %s is unreadable: %s", path, strerror(-rr));
@@ -852,7 +881,7 @@ int view_compare(struct roster_db *db, roster_problem_fn fn, void *priv, unsigne
 			}
 			continue;
 		}
-		while (view_map_next(&m, &pos, &k, &kl, &v, &vl) == 0)
+		while (!none && view_map_next(&m, &pos, &k, &kl, &v, &vl) == 0)
 			have++;
 		for (uint32_t i = 0; i < shards[no].n; i++) {
 			const unsigned char *p = shards[no].rec.p + off;
@@ -861,7 +890,7 @@ int view_compare(struct roster_db *db, roster_problem_fn fn, void *priv, unsigne
 			memcpy(&want_vl, p + 4, 4);
 			want_v = p + 8 + kl;
 			off += (8 + kl + want_vl + 3) & ~3u;
-			rr = view_map_find(&m, p + 8, kl, &v, &vl);
+			rr = none ? -ENOENT : view_map_find(&m, p + 8, kl, &v, &vl);
 			if (rr == 0 && vl == want_vl && memcmp(v, want_v, vl) == 0)
 				continue;
 			(*problems)++;

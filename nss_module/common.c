@@ -13,8 +13,10 @@
  *     without a restart and without a cache timeout.
  *  4. fork() never leaves a lock held in the child: pthread_atfork()
  *     takes every lock before the fork and releases it on both sides.
- *     Lock order: the cursors, then the shards in index order.  (258
- *     uncontended locks: a few microseconds per fork.)
+ *     Lock order: the stamp, the cursors, then the shard locks in index
+ *     order.  The 1,024 shards share SHARD_LOCKS locks (shard n takes
+ *     lock n % SHARD_LOCKS), so a fork takes 259 uncontended locks: a
+ *     few microseconds.
  *  5. The module never re-enters itself (a thread-local guard).  The
  *     guard is initial-exec TLS: the general-dynamic model would have
  *     glibc malloc the thread's block on the first call (rule 1).
@@ -23,6 +25,8 @@
  *  7. No destructor unmaps the cache: at exit() other threads may still be
  *     inside a lookup.  The mappings go with the process.
  *  8. The lstat(2) of rule 3 is skipped while view/generation is unchanged.
+ *     So is the open(2) of a shard found missing, which is an empty shard
+ *     when the stamp is there and of this view version (view.h).
  *     roster rewrites that stamp in place after every rename, with a new
  *     value each time; a shard remembers the stamp it read BEFORE the lstat
  *     that last validated it, so an unchanged stamp proves no roster write
@@ -60,7 +64,8 @@
 #define SHARD_PATH_MAX 4096
 
 _Static_assert(ROSTER_NAME_MAX + 1 < VIEW_KEY_MAX, "a name must fit a view key unshortened");
-_Static_assert(VIEW_SHARDS <= 1000, "shard numbers are three digits");
+_Static_assert(VIEW_SHARDS <= 10000, "shard numbers are four digits");
+#define SHARD_LOCKS 256
 
 /* The stamp as a lookup sees it: the file's bytes and the epoch. */
 struct seen {
@@ -70,24 +75,27 @@ struct seen {
 };
 
 struct shard_cache {
-	pthread_mutex_t lock;
 	struct view_map map; /* base == NULL: not mapped */
-	struct seen seen;    /* the stamp read before map was last validated */
+	struct seen seen;    /* the stamp read before map was last validated,
+			      * or before the shard was found missing */
+	bool absent;         /* missing, so empty, as of seen */
 };
 
 struct cursor {
 	pthread_mutex_t lock;
 	unsigned shard;      /* the shard being walked, VIEW_SHARDS at the end */
 	uint32_t pos;        /* the next slot in it */
+	bool view_ok;        /* the stamp was found, so missing shards are empty */
 	struct view_map map; /* our own mapping of it: a replacement mid-walk
 			      * does not tear what we hand out */
 };
 
-static struct shard_cache shards[VIEW_SHARDS] = {
-	[0 ... VIEW_SHARDS - 1] = { PTHREAD_MUTEX_INITIALIZER, { 0 }, { { 0 }, 0, false } },
+static struct shard_cache shards[VIEW_SHARDS];
+static pthread_mutex_t shard_locks[SHARD_LOCKS] = {
+	[0 ... SHARD_LOCKS - 1] = PTHREAD_MUTEX_INITIALIZER,
 };
 static struct cursor cursors[NSS_DB_COUNT] = {
-	[0 ... NSS_DB_COUNT - 1] = { PTHREAD_MUTEX_INITIALIZER, 0, 0, { 0 } },
+	[0 ... NSS_DB_COUNT - 1] = { PTHREAD_MUTEX_INITIALIZER, 0, 0, false, { 0 } },
 };
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -117,14 +125,14 @@ static void fork_prepare(void)
 	pthread_mutex_lock(&stamp_lock);
 	for (unsigned i = 0; i < NSS_DB_COUNT; i++)
 		pthread_mutex_lock(&cursors[i].lock);
-	for (unsigned i = 0; i < VIEW_SHARDS; i++)
-		pthread_mutex_lock(&shards[i].lock);
+	for (unsigned i = 0; i < SHARD_LOCKS; i++)
+		pthread_mutex_lock(&shard_locks[i]);
 }
 
 static void fork_release(void)
 {
-	for (unsigned i = VIEW_SHARDS; i-- > 0;)
-		pthread_mutex_unlock(&shards[i].lock);
+	for (unsigned i = SHARD_LOCKS; i-- > 0;)
+		pthread_mutex_unlock(&shard_locks[i]);
 	for (unsigned i = NSS_DB_COUNT; i-- > 0;)
 		pthread_mutex_unlock(&cursors[i].lock);
 	pthread_mutex_unlock(&stamp_lock);
@@ -140,7 +148,7 @@ static void init(void)
 	if (!dir || !*dir)
 		dir = DEFAULT_DBDIR;
 	n = snprintf(view_dir, sizeof(view_dir), "%s/" VIEW_DIR, dir);
-	if (n < 0 || (size_t)n + sizeof("/shard.NNN") > sizeof(view_dir)) {
+	if (n < 0 || (size_t)n + sizeof("/shard.NNNN") > sizeof(view_dir)) {
 		init_error = -ENAMETOOLONG;
 		return;
 	}
@@ -157,14 +165,15 @@ static int init_once(void)
 	return init_error;
 }
 
-/* "<dbdir>/view/shard.NNN", the name view_shard_path() gives. */
+/* "<dbdir>/view/shard.NNNN", the name view_shard_path() gives. */
 static void shard_path(char out[SHARD_PATH_MAX], unsigned no)
 {
 	memcpy(out, shard_prefix, shard_prefix_len);
-	out[shard_prefix_len] = (char)('0' + no / 100);
-	out[shard_prefix_len + 1] = (char)('0' + no / 10 % 10);
-	out[shard_prefix_len + 2] = (char)('0' + no % 10);
-	out[shard_prefix_len + 3] = '\0';
+	out[shard_prefix_len] = (char)('0' + no / 1000);
+	out[shard_prefix_len + 1] = (char)('0' + no / 100 % 10);
+	out[shard_prefix_len + 2] = (char)('0' + no / 10 % 10);
+	out[shard_prefix_len + 3] = (char)('0' + no % 10);
+	out[shard_prefix_len + 4] = '\0';
 }
 
 /* Maps shard no and checks it claims to be that shard. */
@@ -249,16 +258,36 @@ static bool seen_same(const struct seen *a, const struct seen *b)
 	       memcmp(a->text, b->text, VIEW_STAMP_LEN) == 0;
 }
 
+/* Whether a missing shard is an empty one: the stamp is there, and of the
+ * view version this module reads.  Else the view is missing or from
+ * another roster, and unavailable. */
+static bool view_present(const struct seen *now)
+{
+	return now->valid && view_stamp_version_ok(now->text);
+}
+
+/* The stamp as seen may be up to a second old: a shard found missing is
+ * only taken for an empty one while the stamp file is still there, so a
+ * view moved away reads as unavailable at once. */
+static bool stamp_exists(void)
+{
+	struct stat st;
+
+	return lstat(stamp_path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 /* Makes s->map the file the shard's name points at now.  s is locked;
- * now is the stamp as read before the lock was taken. */
+ * now is the stamp as read before the lock was taken.  0, or
+ * NSS_ROSTER_ABSENT for an empty shard (no file), or -errno. */
 static int refresh(struct shard_cache *s, unsigned no, const struct seen *now)
 {
 	char path[SHARD_PATH_MAX];
-	int r;
+	int r = 0;
 
-	if (s->map.base && seen_same(&s->seen, now))
-		return 0;
+	if ((s->map.base || s->absent) && seen_same(&s->seen, now))
+		return s->absent ? NSS_ROSTER_ABSENT : 0;
 	s->seen = *now;
+	s->absent = false;
 	if (s->map.base) {
 		shard_path(path, no);
 		r = view_map_current(path, &s->map);
@@ -266,10 +295,14 @@ static int refresh(struct shard_cache *s, unsigned no, const struct seen *now)
 			return 0;
 		/* Replaced or gone: never answer from the old file. */
 		view_map_close(&s->map);
-		if (r < 0)
-			return r;
 	}
-	return map_shard(no, &s->map);
+	if (r == 0)
+		r = map_shard(no, &s->map);
+	if (r == -ENOENT && view_present(now) && stamp_exists()) {
+		s->absent = true;
+		r = NSS_ROSTER_ABSENT;
+	}
+	return r;
 }
 
 /* ---- lookups ---- */
@@ -278,6 +311,7 @@ int nss_view_lookup(const char *key, size_t klen, nss_value_fn fn, void *priv)
 {
 	unsigned no = view_shard_of(view_hash(key + 1, klen - 1));
 	struct shard_cache *s = &shards[no];
+	pthread_mutex_t *lock = &shard_locks[no % SHARD_LOCKS];
 	const unsigned char *val;
 	struct seen now;
 	uint32_t vlen;
@@ -286,7 +320,7 @@ int nss_view_lookup(const char *key, size_t klen, nss_value_fn fn, void *priv)
 	if (r < 0)
 		return r;
 	stamp_read(&now);
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(lock);
 	r = refresh(s, no, &now);
 	if (r == 0) {
 		r = view_map_find(&s->map, key, klen, &val, &vlen);
@@ -295,7 +329,7 @@ int nss_view_lookup(const char *key, size_t klen, nss_value_fn fn, void *priv)
 		else if (r == -ENOENT)
 			r = NSS_ROSTER_ABSENT;
 	}
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(lock);
 	return r;
 }
 
@@ -306,6 +340,7 @@ static void cursor_rewind(struct cursor *c)
 	view_map_close(&c->map);
 	c->shard = 0;
 	c->pos = 0;
+	c->view_ok = false;
 }
 
 void nss_enum_rewind(enum nss_db db)
@@ -320,13 +355,6 @@ void nss_enum_rewind(enum nss_db db)
 	pthread_setcancelstate(old, NULL);
 }
 
-/* A missing shard holds nothing; a missing view is an unavailable one. */
-static bool view_dir_exists(void)
-{
-	struct stat st;
-
-	return stat(view_dir, &st) == 0 && S_ISDIR(st.st_mode);
-}
 
 int nss_enum_next(enum nss_db db, char kind, nss_value_fn fn, void *priv)
 {
@@ -349,7 +377,15 @@ int nss_enum_next(enum nss_db db, char kind, nss_value_fn fn, void *priv)
 			 * passed over (db check and doctor name it): an error
 			 * here would end the whole walk, since glibc moves on
 			 * to the next service and never asks us again. */
-			if ((r == -ENOENT && view_dir_exists()) || r == -EBADMSG) {
+			if (r == -ENOENT && !c->view_ok) { /* once a walk */
+				struct seen now;
+
+				stamp_read(&now);
+				if (!view_present(&now) || !stamp_exists())
+					break; /* no view: unavailable */
+				c->view_ok = true;
+			}
+			if (r == -ENOENT || r == -EBADMSG) {
 				c->shard++;
 				continue;
 			}

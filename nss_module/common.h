@@ -34,7 +34,8 @@ NSS_EXPORT nss_endgrent _nss_roster_endgrent;
 NSS_EXPORT nss_initgroups_dyn _nss_roster_initgroups_dyn;
 
 /* A lookup result that is not an error: the view has no such entry.
- * (-ENOENT means a shard file or the view directory is missing.) */
+ * (-ENOENT means the view is missing: no view/generation, or one of
+ * another view version.  A missing shard is an empty one.) */
 #define NSS_ROSTER_ABSENT 1
 
 /* Called with a value while its shard is locked: the value lives in the

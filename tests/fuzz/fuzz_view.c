@@ -3,7 +3,7 @@
  * group (nss_module/: common.c, passwd.c, group.c, initgroups.c, linked in
  * whole, with their own shard cache).
  *
- * The input is one shard file.  It replaces view/shard.NNN (NNN from its
+ * The input is one shard file.  It replaces view/shard.NNNN (NNNN from its
  * header) in a scratch database directory that ROSTER_NSS_DIR names, by
  * rename(2), as roster replaces a shard; the module sees a new file and
  * maps it again.  Then every entry the file holds is walked
@@ -37,6 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char dbdir[4096 - 64];
 static char tmp_path[4096];
+static char stamp_path[4200];
 static int last_shard = -1;
 
 static void fail(const char *what, const unsigned char *key, uint32_t klen)
@@ -52,6 +53,7 @@ static void cleanup(void)
 	if (last_shard >= 0 && view_shard_path(path, sizeof(path), dbdir, (unsigned)last_shard) == 0)
 		unlink(path);
 	unlink(tmp_path);
+	unlink(stamp_path);
 	snprintf(path, sizeof(path), "%s/" VIEW_DIR, dbdir);
 	rmdir(path);
 	rmdir(dbdir);
@@ -76,9 +78,29 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		exit(1);
 	}
 	atexit(cleanup);
+	snprintf(stamp_path, sizeof(stamp_path), "%s/" VIEW_STAMP, view);
 	/* Read once, at the module's first call. */
 	setenv("ROSTER_NSS_DIR", dbdir, 1);
 	return 0;
+}
+
+/* Writes view/generation as roster does after every view write: of this
+ * view version (so the module takes every other, missing, shard for an
+ * empty one and walks on), rewritten in place, with a new value each time
+ * (so the module maps the replaced shard again). */
+static int stamp(void)
+{
+	static unsigned long long writes;
+	char text[VIEW_STAMP_LEN + 1];
+	int fd = open(stamp_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	ssize_t w;
+
+	if (fd < 0)
+		return -errno;
+	snprintf(text, sizeof(text), VIEW_STAMP_FORMAT, VIEW_VERSION, 1ULL, ++writes);
+	w = pwrite(fd, text, VIEW_STAMP_LEN, 0);
+	close(fd);
+	return w == VIEW_STAMP_LEN ? 0 : -EIO;
 }
 
 /* Puts the input in place as shard no, and returns that shard's path. */
@@ -105,7 +127,7 @@ static int install(const uint8_t *data, size_t size, unsigned no, char path[4096
 			unlink(old);
 	}
 	last_shard = (int)no;
-	return 0;
+	return stamp();
 }
 
 /* The body of key as a C string: a name of 1..ROSTER_NAME_MAX bytes
