@@ -139,7 +139,7 @@ static int setup(struct gen *g)
 		fprintf(stderr, "mkdb: %s\n", roster_config_error());
 		return r;
 	}
-	r = roster_db_open(g->cfg, ROSTER_OPEN_CREATE, &g->db);
+	r = roster_db_open(g->cfg, ROSTER_OPEN_CREATE | ROSTER_OPEN_MAP, &g->db);
 	return r < 0 ? fail(g, r, "open") : 0;
 }
 
@@ -447,7 +447,7 @@ static int rebuild(const char *dir)
 		fprintf(stderr, "mkdb: %s\n", roster_config_error());
 		return r;
 	}
-	r = roster_db_open(cfg, 0, &db);
+	r = roster_db_open(cfg, ROSTER_OPEN_MAP, &db);
 	if (r == 0) {
 		t0 = now_s();
 		r = roster_view_rebuild(db);

@@ -41,8 +41,8 @@ static int admin_revoke(struct cli *c, int argc, char **argv)
 }
 
 const struct command admin_commands[] = {
-	{ "admin", "grant", admin_grant, "USER", "make a user an administrator (the admin role)", true },
+	{ "admin", "grant", admin_grant, "USER", "make a user an administrator (the admin role)", true, false },
 	{ "admin", "revoke", admin_revoke, "USER",
-	  "take admin rights away (never from oneself, never the last admin)", true },
+	  "take admin rights away (never from oneself, never the last admin)", true, false },
 	{ 0 },
 };

@@ -253,11 +253,11 @@ static int api_remove(struct cli *c, int argc, char **argv)
 }
 
 const struct command api_commands[] = {
-	{ "api", "enable", api_enable, "USER", "allow the user's API passwords (services with pam_roster api)", true },
-	{ "api", "disable", api_disable, "USER", "refuse all of the user's API passwords", true },
+	{ "api", "enable", api_enable, "USER", "allow the user's API passwords (services with pam_roster api)", true, false },
+	{ "api", "disable", api_disable, "USER", "refuse all of the user's API passwords", true, false },
 	{ "api", "reset", api_reset, "USER [--label LABEL] [--services LIST] [--expires YYYY-MM-DD] [--password-stdin]",
-	  "create or replace an API password (generated and shown once, unless --password-stdin)", true },
-	{ "api", "list", api_list, "[USER]", "labels, services, created, expires, last used; never the secret", false },
-	{ "api", "remove", api_remove, "USER LABEL", "delete one API password", true },
+	  "create or replace an API password (generated and shown once, unless --password-stdin)", true, false },
+	{ "api", "list", api_list, "[USER]", "labels, services, created, expires, last used; never the secret", false, true },
+	{ "api", "remove", api_remove, "USER LABEL", "delete one API password", true, false },
 	{ 0 },
 };

@@ -15,6 +15,7 @@ struct cli {
 	bool json;               /* --json */
 	struct roster_config *cfg;
 	struct roster_db *db;
+	bool walks;              /* the command's walks: see struct command */
 };
 
 struct command {
@@ -23,6 +24,10 @@ struct command {
 	const char *usage;   /* options after "roster NOUN VERB" */
 	const char *summary;
 	bool writes;         /* needs root; opens the database to create it */
+	bool walks;          /* reads all or most records: maps the database
+			      * (ROSTER_OPEN_MAP); the others read and commit
+			      * through pread/pwrite, which is faster for a few
+			      * records */
 };
 
 extern const struct command user_commands[], role_commands[], invite_commands[], admin_commands[],

@@ -280,13 +280,13 @@ static int db_import(struct cli *c, int argc, char **argv)
 
 const struct command db_commands[] = {
 	{ "db", "check", db_check, "[--repair]",
-	  "check the database, its history chain and the NSS view; --repair rebuilds the view", false },
+	  "check the database, its history chain and the NSS view; --repair rebuilds the view", false, true },
 	{ "db", "export", db_export, "[--format json|csv]",
-	  "write every role, user (hashes included) and API password to stdout (redirect it to a root-only file)", false },
+	  "write every role, user (hashes included) and API password to stdout (redirect it to a root-only file)", false, true },
 	{ "db", "import", db_import,
 	  "FILE|- [--format json|csv] [--dry-run] [--all-or-nothing] [--batch N]\n"
 	  "       --from-passwd FILE [--shadow FILE] [--min-uid N] [--dry-run] [--all-or-nothing]",
 	  "check every record, then import the valid ones in batched transactions; or adopt "
-	  "/etc/passwd users, their uids and crypt(3) hashes", true },
+	  "/etc/passwd users, their uids and crypt(3) hashes", true, true },
 	{ 0 },
 };

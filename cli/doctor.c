@@ -203,7 +203,7 @@ static void check_view(struct cli *c, struct report *rp)
 	unsigned n = 0;
 	int r;
 
-	if (!c->db && roster_db_open(c->cfg, 0, &c->db) < 0) {
+	if (!c->db && roster_db_open(c->cfg, ROSTER_OPEN_MAP, &c->db) < 0) {
 		result(rp, "consistency", false, "see the database checks above", "cannot open the database: %s",
 		       c->db ? roster_db_error(c->db) : "");
 		return;
@@ -388,6 +388,6 @@ static int doctor(struct cli *c, int argc, char **argv)
 
 const struct command doctor_commands[] = {
 	{ "doctor", "", doctor, "",
-	  "check this machine: nsswitch, PAM stacks, files, the view, id collisions, nscd, mail", false },
+	  "check this machine: nsswitch, PAM stacks, files, the view, id collisions, nscd, mail", false, true },
 	{ 0 },
 };

@@ -179,6 +179,6 @@ static int log_run(struct cli *c, int argc, char **argv)
 
 const struct command log_commands[] = {
 	{ "log", "", log_run, "[--user USER] [--actor USER] [--since YYYY-MM-DD] [--limit N]",
-	  "every change by anyone, oldest first; --limit keeps the newest N", false },
+	  "every change by anyone, oldest first; --limit keeps the newest N", false, true },
 	{ 0 },
 };

@@ -274,10 +274,10 @@ const struct command invite_commands[] = {
 	{ "invite", "send", invite_send,
 	  "ADDR --role ROLE [--username NAME] [--first NAME] [--last NAME] [--supervisor USER]\n"
 	  "       [--expires DURATION] [--no-email]",
-	  "invite someone by email; they choose their password at first login", true },
-	{ "invite", "list", invite_list, "", "pending invitations, expired ones marked", false },
+	  "invite someone by email; they choose their password at first login", true, false },
+	{ "invite", "list", invite_list, "", "pending invitations, expired ones marked", false, false },
 	{ "invite", "resend", invite_resend, "USER [--expires DURATION] [--no-email]",
-	  "a fresh code for a pending invitation (the old one stops working)", true },
-	{ "invite", "revoke", invite_revoke, "USER", "withdraw an invitation and remove the account", true },
+	  "a fresh code for a pending invitation (the old one stops working)", true, false },
+	{ "invite", "revoke", invite_revoke, "USER", "withdraw an invitation and remove the account", true, false },
 	{ 0 },
 };

@@ -161,7 +161,8 @@ int cli_open(struct cli *c, bool writes)
 
 	if (writes && geteuid() != 0)
 		return cli_error("this command changes accounts: run it as root");
-	r = roster_db_open(c->cfg, writes ? ROSTER_OPEN_CREATE : 0, &c->db);
+	r = roster_db_open(c->cfg, (writes ? ROSTER_OPEN_CREATE : 0) | (c->walks ? ROSTER_OPEN_MAP : 0),
+			   &c->db);
 	if (r < 0)
 		return cli_fail(c, r);
 	return 0;
@@ -327,6 +328,7 @@ int main(int argc, char **argv)
 	if (r < 0)
 		return cli_error("cannot load the configuration: %s",
 				 *roster_config_error() ? roster_config_error() : strerror(-r));
+	c.walks = cmd->walks;
 	r = cmd->run(&c, argc - shift, argv + shift);
 	roster_db_close(c.db);
 	roster_config_free(c.cfg);

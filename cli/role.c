@@ -269,13 +269,13 @@ static int role_revoke(struct cli *c, int argc, char **argv)
 }
 
 const struct command role_commands[] = {
-	{ "role", "add", role_add, "ROLE [--description TEXT] [--services LIST]", "create a role", true },
+	{ "role", "add", role_add, "ROLE [--description TEXT] [--services LIST]", "create a role", true, false },
 	{ "role", "edit", role_edit, "ROLE [--description TEXT] [--services LIST]",
-	  "change a role's description or PAM services", true },
-	{ "role", "list", role_list, "", "list roles", false },
-	{ "role", "show", role_show, "ROLE", "show a role and its members", false },
-	{ "role", "delete", role_delete, "ROLE", "delete a role (revoking it from its holders)", true },
-	{ "role", "assign", role_assign, "ROLE USER...", "give users a role", true },
-	{ "role", "revoke", role_revoke, "ROLE USER...", "take a role from users", true },
+	  "change a role's description or PAM services", true, false },
+	{ "role", "list", role_list, "", "list roles", false, false },
+	{ "role", "show", role_show, "ROLE", "show a role and its members", false, false },
+	{ "role", "delete", role_delete, "ROLE", "delete a role (revoking it from its holders)", true, false },
+	{ "role", "assign", role_assign, "ROLE USER...", "give users a role", true, false },
+	{ "role", "revoke", role_revoke, "ROLE USER...", "take a role from users", true, false },
 	{ 0 },
 };

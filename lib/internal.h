@@ -93,6 +93,8 @@ struct roster_db {
 	struct tdb_context *tdb;
 	int lock_fd;
 	bool in_txn;   /* a tdb transaction is open */
+	bool mapped;   /* ROSTER_OPEN_MAP: else tdb reads every record into a
+			* copy of its own, which it frees (and we wipe) */
 	bool committing; /* in tdb_transaction_commit() (store_commit_tdb) */
 	bool locked;   /* we hold the writers' flock */
 	bool all_shards; /* write every view shard at commit (a new database) */

@@ -87,8 +87,10 @@ static int parse_one(TDB_DATA k, TDB_DATA d, void *priv)
 
 	(void)k;
 	ps->r = ps->fn(d.dptr, d.dsize, ps->priv);
-	/* In a transaction tdb reads into a copy that it frees next. */
-	if (ps->db->in_txn)
+	/* In a transaction, or with the file not mapped, tdb reads into a
+	 * copy that it frees next.  (Mapped and outside a transaction, d is
+	 * the database itself.) */
+	if (ps->db->in_txn || !ps->db->mapped)
 		roster_wipe(d.dptr, d.dsize);
 	return 0;
 }
@@ -105,7 +107,7 @@ int db_parse(struct roster_db *db, const char *key, db_parse_fn fn, void *priv)
 struct walk_chain {
 	tdb_traverse_func fn;
 	void *priv;
-	bool stopped;
+	bool stopped, wipe;
 };
 
 static int walk_chain(struct tdb_context *tdb, TDB_DATA k, TDB_DATA d, void *priv)
@@ -113,12 +115,14 @@ static int walk_chain(struct tdb_context *tdb, TDB_DATA k, TDB_DATA d, void *pri
 	struct walk_chain *w = priv;
 
 	w->stopped = w->fn(tdb, k, d, w->priv) != 0;
+	if (w->wipe) /* tdb's own copy, freed next */
+		roster_wipe(d.dptr, d.dsize);
 	return w->stopped;
 }
 
 int db_walk(struct roster_db *db, tdb_traverse_func fn, void *priv)
 {
-	struct walk_chain w = { fn, priv, false };
+	struct walk_chain w = { fn, priv, false, !db->mapped };
 	uint32_t chains = tdb_hash_size(db->tdb);
 
 	for (uint32_t h = 0; h < chains && !w.stopped; h++)
@@ -452,7 +456,10 @@ int roster_db_open(const struct roster_config *cfg, int flags, struct roster_db 
 		return db_fail(db, -ELOOP, "refusing %s: it is a symbolic link", path);
 	if (create)
 		oflags |= O_CREAT;
-	db->tdb = tdb_open_ex(path, (int)cfg->hash_size, TDB_DISALLOW_NESTING | TDB_INCOMPATIBLE_HASH,
+	db->mapped = flags & ROSTER_OPEN_MAP;
+	db->tdb = tdb_open_ex(path, (int)cfg->hash_size,
+			      TDB_DISALLOW_NESTING | TDB_INCOMPATIBLE_HASH |
+				      (flags & ROSTER_OPEN_MAP ? 0 : TDB_NOMMAP),
 			      oflags, 0600, &log, NULL);
 	if (!db->tdb) {
 		r = errno ? -errno : -EIO;
