@@ -5,6 +5,8 @@ LOCALSTATEDIR ?= /var
 SBINDIR ?= $(PREFIX)/sbin
 DESTDIR ?=
 VERSION := 0.1.0
+# The NSS view format (lib/view.h): make install rebuilds a view of another.
+VIEW_VERSION := $(shell sed -n 's/^#define VIEW_VERSION \([0-9]*\)$$/\1/p' lib/view.h)
 
 CC ?= cc
 PKGS := tdb libsodium inih jansson uuid libcrypt
@@ -157,6 +159,14 @@ install: all
 	done
 	install -d $(if $(filter 0,$(shell id -u)),-o root -g root) -m 0755 $(DESTDIR)$(LOCALSTATEDIR)/lib/roster
 	@if [ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null; then echo ldconfig; ldconfig; fi
+	@# On the live system, a view of another version (an upgrade) is rebuilt
+	@# at once: the new module reads none of it.  db check --repair maps the
+	@# database, so it is the quick way.
+	@s=$(LOCALSTATEDIR)/lib/roster/view/generation; \
+	if [ -z "$(DESTDIR)" ] && [ -e "$$s" ] && ! grep -q '^roster-view $(VIEW_VERSION) ' "$$s"; then \
+		echo "$(SBINDIR)/roster db check --repair  (the NSS view is of another version)"; \
+		$(SBINDIR)/roster db check --repair >/dev/null || \
+			echo "warning: the view is still of another version: run roster db check --repair" >&2; fi
 
 # On the live system (no DESTDIR), take the profile out of the common-*
 # files first, as a package's prerm would: a pam.d line naming a missing

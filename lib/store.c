@@ -115,14 +115,15 @@ static int walk_chain(struct tdb_context *tdb, TDB_DATA k, TDB_DATA d, void *pri
 	struct walk_chain *w = priv;
 
 	w->stopped = w->fn(tdb, k, d, w->priv) != 0;
-	if (w->wipe) /* tdb's own copy, freed next */
+	if (w->wipe) /* tdb's own copy, freed next (tried: in a transaction,
+		      * tdb_traverse_chain copies even from a mapped file) */
 		roster_wipe(d.dptr, d.dsize);
 	return w->stopped;
 }
 
 int db_walk(struct roster_db *db, tdb_traverse_func fn, void *priv)
 {
-	struct walk_chain w = { fn, priv, false, !db->mapped };
+	struct walk_chain w = { fn, priv, false, !db->mapped || db->in_txn };
 	uint32_t chains = tdb_hash_size(db->tdb);
 
 	for (uint32_t h = 0; h < chains && !w.stopped; h++)

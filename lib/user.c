@@ -36,7 +36,8 @@ int user_load(struct roster_db *db, const char *name, struct roster_user **out)
 	if (roster_valid_name(name) < 0)
 		return -ENOENT;
 	key_user(key, name);
-	/* Decoded where it lies: no copy of the password hash to wipe. */
+	/* Decoded where it lies when the file is mapped; else (and in a
+	 * transaction) db_parse wipes tdb's copy of the hash. */
 	r = db_parse(db, key, user_decode, &ud);
 	if (r < 0)
 		return r;

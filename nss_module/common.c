@@ -14,7 +14,8 @@
  *  4. fork() never leaves a lock held in the child: pthread_atfork()
  *     takes every lock before the fork and releases it on both sides.
  *     Lock order: the stamp, the cursors, then the shard locks in index
- *     order.  The 1,024 shards share SHARD_LOCKS locks (shard n takes
+ *     order; no path takes the stamp's lock while holding another, nor
+ *     two shard locks.  The 1,024 shards share SHARD_LOCKS locks (shard n takes
  *     lock n % SHARD_LOCKS), so a fork takes 259 uncontended locks: a
  *     few microseconds.
  *  5. The module never re-enters itself (a thread-local guard).  The
@@ -268,7 +269,9 @@ static bool view_present(const struct seen *now)
 
 /* The stamp as seen may be up to a second old: a shard found missing is
  * only taken for an empty one while the stamp file is still there, so a
- * view moved away reads as unavailable at once. */
+ * view moved away reads as unavailable at the next miss that is not
+ * remembered.  A remembered one, like a mapped shard, is trusted until
+ * the stamp changes or the second is up (rule 8). */
 static bool stamp_exists(void)
 {
 	struct stat st;
@@ -361,10 +364,14 @@ int nss_enum_next(enum nss_db db, char kind, nss_value_fn fn, void *priv)
 	struct cursor *c = &cursors[db];
 	const unsigned char *key, *val;
 	uint32_t klen, vlen, undo;
+	struct seen now;
 	int r = init_once();
 
 	if (r < 0)
 		return r;
+	/* Before the cursor's lock: stamp_read() may take stamp_lock, which
+	 * fork_prepare() takes before the cursor locks (rule 4). */
+	stamp_read(&now);
 	pthread_mutex_lock(&c->lock);
 	for (;;) {
 		if (!c->map.base) {
@@ -378,9 +385,6 @@ int nss_enum_next(enum nss_db db, char kind, nss_value_fn fn, void *priv)
 			 * here would end the whole walk, since glibc moves on
 			 * to the next service and never asks us again. */
 			if (r == -ENOENT && !c->view_ok) { /* once a walk */
-				struct seen now;
-
-				stamp_read(&now);
 				if (!view_present(&now) || !stamp_exists())
 					break; /* no view: unavailable */
 				c->view_ok = true;

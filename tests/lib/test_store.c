@@ -1632,6 +1632,53 @@ static void test_begin_rebuilds_stale_view(void **state)
 	assert_healthy(fx);
 }
 
+/* Opened with ROSTER_OPEN_MAP, db_parse and db_walk hand out records where
+ * they lie in the mapping: the wipe they do on tdb's copies (unmapped, or
+ * in a transaction) must never reach the database.  Reads, walks and a
+ * transaction's reads and walk, mapped, leave every record as it was. */
+static void test_mapped_reads_leave_records_alone(void **state)
+{
+	struct fx *fx = *state;
+	struct roster_user_filter all = { .status = -1 };
+	struct roster_user *u = NULL;
+	char hash[ROSTER_HASH_MAX];
+	struct problems p;
+
+	add_user(fx, "alice", "alice@example.org", "Alice", NULL);
+	add_user(fx, "bob", "bob@example.org", NULL, NULL);
+	assert_int_equal(roster_password_hash(fx->cfg, "correct horse battery", hash), 0);
+	assert_int_equal(roster_user_get(fx->db, "alice", &u), 0);
+	u->pwhash = strdup(hash);
+	txn_begin(fx);
+	assert_int_equal(roster_user_update(fx->db, u, "user.password"), 0);
+	txn_commit(fx);
+	roster_user_free(u);
+
+	fx_close(fx);
+	fx_open(fx, ROSTER_OPEN_MAP);
+	for (int inside = 0; inside < 2; inside++) {
+		if (inside)
+			txn_begin(fx);
+		for (int k = 0; k < 2; k++) {
+			assert_int_equal(roster_user_get(fx->db, "alice", &u), 0);
+			assert_string_equal(u->pwhash, hash);
+			assert_string_equal(u->first, "Alice");
+			roster_user_free(u);
+			memset(&p, 0, sizeof(p));
+			assert_int_equal(roster_user_foreach(fx->db, &all, count_user, &p), 0);
+			assert_int_equal(p.n, 2);
+		}
+		if (inside)
+			roster_txn_abort(fx->db);
+	}
+	fx_close(fx);
+	fx_open(fx, 0);
+	assert_int_equal(roster_user_get(fx->db, "alice", &u), 0);
+	assert_string_equal(u->pwhash, hash);
+	roster_user_free(u);
+	assert_healthy(fx);
+}
+
 /* ---- passwords ---- */
 
 static void test_password_hash_and_verify(void **state)
@@ -1712,6 +1759,7 @@ int main(void)
 		T(test_upgrade_skips_damaged_record),
 		T(test_check_repairs_lists),
 		T(test_begin_rebuilds_stale_view),
+		T(test_mapped_reads_leave_records_alone),
 		T(test_password_hash_and_verify),
 	};
 

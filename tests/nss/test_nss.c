@@ -623,6 +623,60 @@ static void test_missing_shard(void **state)
 	assert_string_equal(pw.pw_name, name);
 }
 
+/* Writes digit as the view version in view/generation, in place: what a
+ * view left by a roster of another version looks like to this module. */
+static void stamp_version(char digit)
+{
+	char path[300];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/view/generation", fx.dbdir);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, &digit, 1, sizeof("roster-view ") - 1), 1);
+	close(fd);
+}
+
+/* A missing shard is an empty one only under a stamp of this version:
+ * under another (a view an older roster wrote, whose files this module
+ * does not look for) a lookup there and a walk are unavailable, not
+ * "not found", and the entries whose shards exist are still answered. */
+static void test_stamp_of_another_version(void **state)
+{
+	char name[32];
+	struct passwd pw;
+	unsigned i;
+	int err = 0;
+
+	(void)state;
+	_Static_assert(VIEW_VERSION >= 1 && VIEW_VERSION <= 8, "one digit, and another one above it");
+	for (i = 0; i < 1000; i++) {
+		snprintf(name, sizeof(name), "nobody%u", i);
+		if (access(shard_of(name), F_OK) < 0 && errno == ENOENT)
+			break;
+	}
+	assert_true(i < 1000);
+	assert_int_equal(nss.getpwnam_r(name, &pw, big, sizeof(big), &err), NSS_STATUS_NOTFOUND);
+
+	stamp_version((char)('0' + VIEW_VERSION + 1));
+	err = 0;
+	assert_int_equal(nss.getpwnam_r(name, &pw, big, sizeof(big), &err), NSS_STATUS_UNAVAIL);
+	assert_int_equal(err, ENOENT);
+	assert_int_equal(nss.setpwent(0), NSS_STATUS_SUCCESS);
+	for (i = 0; i < nusers; i++) {
+		err = 0;
+		if (nss.getpwent_r(&pw, big, sizeof(big), &err) != NSS_STATUS_SUCCESS)
+			break;
+	}
+	assert_true(i < nusers); /* the walk stops at the first missing shard */
+	assert_int_equal(err, ENOENT);
+	nss.endpwent();
+	assert_int_equal(nss.getpwnam_r("alice", &pw, big, sizeof(big), &err), NSS_STATUS_SUCCESS);
+
+	stamp_version((char)('0' + VIEW_VERSION));
+	assert_int_equal(nss.getpwnam_r(name, &pw, big, sizeof(big), &err), NSS_STATUS_NOTFOUND);
+}
+
 /* ---- the recursion guard ---- */
 
 /* The module calls lstat(2) on every lookup, with its shard lock held.  This
@@ -1215,6 +1269,7 @@ int main(void)
 		cmocka_unit_test(test_enumerate_group),
 		cmocka_unit_test(test_enumerate_during_change),
 		cmocka_unit_test(test_missing_shard),
+		cmocka_unit_test(test_stamp_of_another_version),
 		cmocka_unit_test(test_no_reentry),
 		cmocka_unit_test(test_initgroups),
 		cmocka_unit_test(test_sees_commit),

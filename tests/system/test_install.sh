@@ -342,6 +342,26 @@ else
 	echo "# pamtester is not installed: no logins through common-*"
 fi
 
+# --- an upgrade over a view of another version: the new module reads none
+# of it (version 2's files, shard.000 to shard.255, are not names it looks
+# for: a version 2 stamp and no shard.NNNN file), and make install
+# rebuilds it at once
+view_version=$(sed -n 's/^#define VIEW_VERSION //p' lib/view.h)
+same "getent group analyst, through roster" "$(getent group analyst | cut -d: -f1)" analyst
+for f in /var/lib/roster/view/shard.*; do mv "$f" "${f%.*}.$(printf '%03d' $((10#${f##*.} % 256)))"; done
+sed -i "1s/^roster-view $view_version /roster-view 2 /" /var/lib/roster/view/generation
+same "a view of version 2: the module does not answer from it" \
+	"$(getent group analyst >/dev/null; echo $?)" 2
+out=$(make -s install 2>&1)
+same "make install over it runs db check --repair" "$(grep -c 'roster db check --repair' <<<"$out")" 1
+same "... which stamps the view with this version" \
+	"$(cut -d' ' -f1-2 /var/lib/roster/view/generation)" "roster-view $view_version"
+same "... and getent group analyst answers again" "$(getent group analyst | cut -d: -f1)" analyst
+same "... from version $view_version's files alone" \
+	"$(ls /var/lib/roster/view | grep -c -v -x -E 'shard\.[0-9]{4}|generation')" 0
+out=$(make -s install 2>&1)
+same "make install over a view of this version leaves it alone" "$(grep -c 'db check' <<<"$out")" 0
+
 # --- pam-auth-update --disable roster
 if out=$(pam-auth-update --disable roster 2>&1 </dev/null); then ok "pam-auth-update --disable roster"; else
 	not_ok "pam-auth-update --disable roster"
