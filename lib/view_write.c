@@ -388,8 +388,10 @@ static int write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
-/* Writes and fsyncs <dir>/view/shard.NNNN.tmp, mode 0644. */
-static int shard_write_tmp(struct roster_db *db, struct shard *s, unsigned no, uint64_t gen)
+/* Writes <dir>/view/shard.NNNN.tmp, mode 0644, and fsyncs it if sync
+ * (else the caller syncs the file system before renaming it). */
+static int shard_write_tmp(struct roster_db *db, struct shard *s, unsigned no, uint64_t gen,
+			   bool sync)
 {
 	char path[4096], tmp[4200];
 	struct buf file = { 0 };
@@ -412,7 +414,7 @@ static int shard_write_tmp(struct roster_db *db, struct shard *s, unsigned no, u
 	for (size_t g = 0; r == 0 && g < s->nkept; g++)
 		r = write_all(fd, s->kept[g].p, s->kept[g].len);
 	r = r ?: write_all(fd, s->rec.p, s->rec.len);
-	if (r == 0 && fsync(fd) < 0)
+	if (r == 0 && sync && fsync(fd) < 0)
 		r = -errno;
 out:
 	if (fd >= 0 && close(fd) < 0 && r == 0)
@@ -453,6 +455,19 @@ static int shard_install(struct roster_db *db, unsigned no, bool empty)
 	if (r == 0 && empty && unlink(path) < 0 && errno != ENOENT)
 		r = db_fail(db, -errno, "cannot remove the emptied %s: %s", path, strerror(errno));
 	return r;
+}
+
+/* syncfs(2) on the file system holding dir: every file written there,
+ * the view's temporary shards among them, reaches the disk. */
+static int sync_fs(struct roster_db *db, const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = 0;
+
+	if (fd < 0 || syncfs(fd) < 0)
+		r = -errno;
+	if (fd >= 0)
+		close(fd);
+	return r < 0 ? db_fail(db, r, "cannot write the NSS view in %s: %s", dir, strerror(-r)) : 0;
 }
 
 static int sync_dir(const char *dir)
@@ -673,7 +688,7 @@ int view_update_touched(struct roster_db *db, uint64_t gen)
 		}
 		empty[no] = s.n == 0;
 		if (!empty[no])
-			r = r ?: shard_write_tmp(db, &s, no, gen);
+			r = r ?: shard_write_tmp(db, &s, no, gen, true);
 		if (mapped)
 			view_map_close(&m); /* after the write: s->kept points into it */
 		shard_free(&s);
@@ -831,9 +846,15 @@ int roster_view_rebuild(struct roster_db *db)
 		db_fail(db, r, "cannot read the accounts to rebuild the view: %s", strerror(-r));
 		goto out;
 	}
+	/* Up to 1,024 files: one syncfs(2) rather than an fsync each, which
+	 * took 0.35-0.5 s for 1,024 small files on this disk (syncfs: 11-15
+	 * ms).  It also flushes whatever else is dirty on that file system,
+	 * which a rebuild - a crash, db check --repair, an import, a new view
+	 * version - is rare enough to afford. */
 	for (unsigned no = 0; r == 0 && no < VIEW_SHARDS; no++)
 		if (shards[no].n)
-			r = shard_write_tmp(db, &shards[no], no, gen);
+			r = shard_write_tmp(db, &shards[no], no, gen, false);
+	r = r ?: sync_fs(db, dir);
 	for (unsigned no = 0; no < VIEW_SHARDS; no++)
 		if (r < 0 || !shards[no].n)
 			shard_discard_tmp(db, no);
