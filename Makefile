@@ -7,6 +7,7 @@ DESTDIR ?=
 VERSION := 0.1.0
 # The NSS view format (lib/view.h): make install rebuilds a view of another.
 VIEW_VERSION := $(shell sed -n 's/^#define VIEW_VERSION \([0-9]*\)$$/\1/p' lib/view.h)
+$(if $(VIEW_VERSION),,$(error no VIEW_VERSION in lib/view.h))
 
 CC ?= cc
 PKGS := tdb libsodium inih jansson uuid libcrypt
@@ -165,7 +166,8 @@ install: all
 	@s=$(LOCALSTATEDIR)/lib/roster/view/generation; \
 	if [ -z "$(DESTDIR)" ] && [ -e "$$s" ] && ! grep -q '^roster-view $(VIEW_VERSION) ' "$$s"; then \
 		echo "$(SBINDIR)/roster db check --repair  (the NSS view is of another version)"; \
-		$(SBINDIR)/roster db check --repair >/dev/null || \
+		$(SBINDIR)/roster db check --repair >/dev/null; \
+		grep -q '^roster-view $(VIEW_VERSION) ' "$$s" || \
 			echo "warning: the view is still of another version: run roster db check --repair" >&2; fi
 
 # On the live system (no DESTDIR), take the profile out of the common-*

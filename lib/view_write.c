@@ -457,16 +457,16 @@ static int shard_install(struct roster_db *db, unsigned no, bool empty)
 	return r;
 }
 
-/* syncfs(2) on the file system holding dir: every file written there,
- * the view's temporary shards among them, reaches the disk. */
-static int sync_fs(struct roster_db *db, const char *dir)
+/* syncfs(2) on dirfd, opened BEFORE the files it is to make durable
+ * were written: syncfs reports a write-back error that happened since
+ * that open (Linux 5.8 and later), even if another process saw it first. */
+static int sync_fs(struct roster_db *db, int dirfd, const char *dir)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = 0;
+	int r = syncfs(dirfd) < 0 ? -errno : 0;
 
-	if (fd < 0 || syncfs(fd) < 0)
-		r = -errno;
-	if (fd >= 0)
-		close(fd);
+	if (r == -ENOSPC || r == -EDQUOT)
+		return db_fail(db, r, "cannot write the NSS view in %s: %s (the file system holding %s is full)",
+			       dir, strerror(-r), db->cfg->dbdir);
 	return r < 0 ? db_fail(db, r, "cannot write the NSS view in %s: %s", dir, strerror(-r)) : 0;
 }
 
@@ -480,6 +480,18 @@ static int sync_dir(const char *dir)
 		r = -errno;
 	close(fd);
 	return r;
+}
+
+/* The renames of the shards must be durable before the stamp says the
+ * view is current: a stamp that leads them would hide a lost rename from
+ * every later writer. */
+static int sync_view_dir(struct roster_db *db, const char *dir)
+{
+	int r = sync_dir(dir);
+
+	return r < 0 ? db_fail(db, r, "cannot sync %s: %s; what was committed stays, and the next "
+				      "write rebuilds the view", dir, strerror(-r))
+		     : 0;
 }
 
 static int write_stamp(struct roster_db *db, uint64_t gen)
@@ -716,9 +728,9 @@ int view_update_touched(struct roster_db *db, uint64_t gen)
 		char dir[4096];
 
 		snprintf(dir, sizeof(dir), "%s/" VIEW_DIR, db->cfg->dbdir);
-		sync_dir(dir);
+		r = sync_view_dir(db, dir);
 	}
-	return write_stamp(db, gen);
+	return r ?: write_stamp(db, gen);
 }
 
 /* ---- the full rebuild ---- */
@@ -827,7 +839,7 @@ int roster_view_rebuild(struct roster_db *db)
 	struct shard *shards = calloc(VIEW_SHARDS, sizeof(*shards));
 	uint64_t gen = 0;
 	char dir[4096];
-	int r;
+	int dirfd = -1, r;
 
 	if (!shards)
 		return -ENOMEM;
@@ -836,6 +848,11 @@ int roster_view_rebuild(struct roster_db *db)
 		chmod(dir, 0755);
 	else if (errno != EEXIST) {
 		r = db_fail(db, -errno, "cannot create %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0) {
+		r = db_fail(db, -errno, "cannot open %s: %s", dir, strerror(errno));
 		goto out;
 	}
 	r = db_get_u64(db, "meta/generation", &gen);
@@ -854,7 +871,7 @@ int roster_view_rebuild(struct roster_db *db)
 	for (unsigned no = 0; r == 0 && no < VIEW_SHARDS; no++)
 		if (shards[no].n)
 			r = shard_write_tmp(db, &shards[no], no, gen, false);
-	r = r ?: sync_fs(db, dir);
+	r = r ?: sync_fs(db, dirfd, dir);
 	for (unsigned no = 0; no < VIEW_SHARDS; no++)
 		if (r < 0 || !shards[no].n)
 			shard_discard_tmp(db, no);
@@ -862,10 +879,11 @@ int roster_view_rebuild(struct roster_db *db)
 		r = shard_install(db, no, shards[no].n == 0);
 	if (r == 0)
 		remove_v2_shards(dir);
-	if (r == 0)
-		sync_dir(dir);
+	r = r ?: sync_view_dir(db, dir);
 	r = r ?: write_stamp(db, gen);
 out:
+	if (dirfd >= 0)
+		close(dirfd);
 	shards_free(shards);
 	return r;
 }

@@ -351,6 +351,9 @@ void nss_enum_rewind(enum nss_db db)
 	struct cursor *c = &cursors[db];
 	int old;
 
+	/* The fork handlers first (rule 4): setpwent() may be the first
+	 * call into the module. */
+	(void)init_once();
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old); /* rule 9 */
 	pthread_mutex_lock(&c->lock);
 	cursor_rewind(c);

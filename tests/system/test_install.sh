@@ -348,7 +348,7 @@ fi
 # rebuilds it at once
 view_version=$(sed -n 's/^#define VIEW_VERSION //p' lib/view.h)
 same "getent group analyst, through roster" "$(getent group analyst | cut -d: -f1)" analyst
-for f in /var/lib/roster/view/shard.*; do mv "$f" "${f%.*}.$(printf '%03d' $((10#${f##*.} % 256)))"; done
+for f in /var/lib/roster/view/shard.[0-9][0-9][0-9][0-9]; do mv "$f" "${f%.*}.$(printf '%03d' $((10#${f##*.} % 256)))"; done
 sed -i "1s/^roster-view $view_version /roster-view 2 /" /var/lib/roster/view/generation
 same "a view of version 2: the module does not answer from it" \
 	"$(getent group analyst >/dev/null; echo $?)" 2
