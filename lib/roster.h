@@ -227,10 +227,10 @@ enum {
 	/* Map accounts.tdb, for a caller that reads all or most records (a
 	 * walk, an export, an import, a check).  Without it every read is a
 	 * pread(2) into a copy (wiped once read), which makes a walk about 4
-	 * times slower (and the view rebuild a stale stamp asks for 13.7 s
-	 * instead of 4.4 s at a million users), but a commit no longer
-	 * msync(2)s a mapping of the whole file: a single change at a million
-	 * users took 15.7-19.2 ms mapped and 10.8-11.6 ms unmapped. */
+	 * times slower, but a commit no longer msync(2)s a mapping of the
+	 * whole file: a single change at a million users took 15.7-19.2 ms
+	 * mapped and 10.8-11.6 ms unmapped.  roster_txn_begin() opens the
+	 * file again, mapped, when it must rebuild the view. */
 	ROSTER_OPEN_MAP = 1 << 1,
 };
 
