@@ -141,7 +141,7 @@ int login_txn_start(struct roster_db *db, int wait_ms)
 		}
 	}
 	/* roster_db_close() cancels it if we never get to the end. */
-	db->in_txn = true;
+	db_txn_started(db);
 	return 0;
 }
 

@@ -71,44 +71,92 @@ static void key_hix(char out[KEY_MAX], const char *subject)
 	snprintf(out, KEY_MAX, "hix/%s", subject);
 }
 
-int history_append(struct roster_db *db, const char *action, const char *subject, struct changes *c)
+/* The head of the chain, read once a transaction: the last sequence number
+ * and the hash of that event (none yet: 0 and zeros). */
+static int ev_head(struct roster_db *db)
 {
-	struct roster_event e = { 0 };
-	struct buf b = { 0 };
-	unsigned char h[32] = { 0 };
-	char key[KEY_MAX];
-	TDB_DATA d, idx;
-	uint64_t seq = 0;
+	TDB_DATA d;
 	int r;
 
-	if (c->err)
-		return c->err;
-	r = db_get_u64(db, "meta/ev_seq", &seq);
+	if (db->ev.loaded)
+		return 0;
+	db->ev.seq = 0;
+	memset(db->ev.hash, 0, sizeof(db->ev.hash));
+	r = db_get_u64(db, "meta/ev_seq", &db->ev.seq);
 	if (r < 0 && r != -ENOENT)
 		return r;
 	r = db_fetch(db, "meta/ev_hash", &d);
 	if (r == 0) {
-		if (d.dsize == sizeof(h))
-			memcpy(h, d.dptr, sizeof(h));
+		if (d.dsize == sizeof(db->ev.hash))
+			memcpy(db->ev.hash, d.dptr, sizeof(db->ev.hash));
 		free(d.dptr);
+	} else if (r != -ENOENT)
+		return r;
+	db->ev.loaded = true;
+	return 0;
+}
+
+int history_flush(struct roster_db *db)
+{
+	int r;
+
+	if (!db->ev.dirty)
+		return 0;
+	r = db_put_u64(db, "meta/ev_seq", db->ev.seq) ?:
+	    db_store(db, "meta/ev_hash", db->ev.hash, sizeof(db->ev.hash));
+	if (r == 0)
+		db->ev.dirty = false;
+	return r;
+}
+
+/* The last sequence number, this transaction's appends included. */
+static int ev_last(struct roster_db *db, uint64_t *last)
+{
+	if (db->in_txn && db->ev.loaded) {
+		*last = db->ev.seq;
+		return db->ev.seq ? 0 : -ENOENT;
 	}
-	e.seq = seq + 1;
+	return db_get_u64(db, "meta/ev_seq", last);
+}
+
+int history_append(struct roster_db *db, const char *action, const char *subject, struct changes *c)
+{
+	struct roster_event e = { 0 };
+	struct buf b = { 0 };
+	unsigned char h[32];
+	char key[KEY_MAX];
+	TDB_DATA idx;
+	int r;
+
+	if (c->err)
+		return c->err;
+	if (!db->in_txn)
+		return db_fail(db, -EINVAL, "internal error: history outside a transaction");
+	r = ev_head(db);
+	if (r < 0)
+		return r;
+	e.seq = db->ev.seq + 1;
 	e.time = db->now;
 	e.actor = db->actor;
 	e.action = (char *)action;
 	e.subject = (char *)subject;
 	e.changes = c->v;
 	e.nchanges = c->n;
-	memcpy(e.prev_hash, h, sizeof(h));
+	memcpy(e.prev_hash, db->ev.hash, sizeof(e.prev_hash));
 	r = codec_event_encode(&e, &b);
 	if (r < 0)
 		goto out;
 	crypto_generichash(h, sizeof(h), b.p, b.len, NULL, 0);
 	key_event(key, e.seq);
-	r = db_store(db, key, b.p, b.len) ?: db_put_u64(db, "meta/ev_seq", e.seq) ?:
-	    db_store(db, "meta/ev_hash", h, sizeof(h));
+	r = db_insert(db, key, b.p, b.len);
+	if (r == -EEXIST)
+		r = db_fail(db, -EBADMSG, "history event %llu is already there: the history is damaged; "
+			    "run roster db check", (unsigned long long)e.seq);
 	if (r < 0)
 		goto out;
+	db->ev.seq = e.seq;
+	memcpy(db->ev.hash, h, sizeof(h));
+	db->ev.dirty = true;
 	/* Append the sequence number to the subject's own list. */
 	key_hix(key, subject);
 	r = db_fetch(db, key, &idx);
@@ -166,7 +214,7 @@ int roster_history_foreach(struct roster_db *db, const char *subject, roster_eve
 			return r;
 		n = d.dsize / sizeof(uint64_t);
 		seqs = (uint64_t *)d.dptr; /* tdb_fetch memory is malloc-aligned */
-	} else if ((r = db_get_u64(db, "meta/ev_seq", &last)) < 0)
+	} else if ((r = ev_last(db, &last)) < 0)
 		return r == -ENOENT ? 0 : r;
 	for (uint64_t i = 0; r == 0 && i < (subject ? n : last); i++) {
 		struct roster_event *e = NULL;

@@ -107,6 +107,17 @@ struct roster_db {
 	 * are made, sorted and de-duplicated once at commit (touched_seal). */
 	char **touched;
 	size_t ntouched, touched_cap;
+	size_t deferred_touches; /* what defer_view left out of touched */
+	/* The head of the history chain (meta/ev_seq and meta/ev_hash), read
+	 * at a transaction's first event and stored once, by its commit
+	 * (store_commit_tdb): an import appends a million events, and each
+	 * read and rewrite is a walk of a hash chain.  Forgotten when a
+	 * transaction starts (db_txn_started). */
+	struct {
+		bool loaded, dirty;
+		uint64_t seq;
+		unsigned char hash[32];
+	} ev;
 	char err[512];
 };
 
@@ -114,6 +125,11 @@ int db_fail(struct roster_db *db, int r, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int db_fetch(struct roster_db *db, const char *key, TDB_DATA *out) MUST_CHECK;
 int db_store(struct roster_db *db, const char *key, const void *p, size_t n) MUST_CHECK;
+/* db_store of a key that must be new: -EEXIST (with no message set) if it
+ * is there.  One walk of the hash chain where db_store takes two. */
+int db_insert(struct roster_db *db, const char *key, const void *p, size_t n) MUST_CHECK;
+/* Every tdb transaction start calls it: in_txn, and no history head. */
+void db_txn_started(struct roster_db *db);
 int db_delete(struct roster_db *db, const char *key) MUST_CHECK;
 bool db_exists(struct roster_db *db, const char *key);
 /* fn reads the record of key where it lies: in the file's mapping outside
@@ -216,6 +232,8 @@ void changes_secret(struct changes *c, const char *field);
 void changes_free(struct changes *c);
 int history_append(struct roster_db *db, const char *action, const char *subject,
 		   struct changes *c) MUST_CHECK;
+/* Stores the history head a transaction's events moved (db->ev). */
+int history_flush(struct roster_db *db) MUST_CHECK;
 int history_verify(struct roster_db *db, roster_problem_fn fn, void *priv,
 		   unsigned *events, unsigned *problems) MUST_CHECK;
 

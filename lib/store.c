@@ -142,6 +142,23 @@ int db_store(struct roster_db *db, const char *key, const void *p, size_t n)
 	return 0;
 }
 
+int db_insert(struct roster_db *db, const char *key, const void *p, size_t n)
+{
+	TDB_DATA d = { (unsigned char *)p, n };
+
+	if (tdb_store(db->tdb, tkey(key), d, TDB_INSERT) == 0)
+		return 0;
+	if (tdb_error(db->tdb) == TDB_ERR_EXISTS)
+		return -EEXIST;
+	return db_fail(db, tdb_errno(db), "cannot write %s: %s", key, tdb_errorstr(db->tdb));
+}
+
+void db_txn_started(struct roster_db *db)
+{
+	db->in_txn = true;
+	db->ev.loaded = db->ev.dirty = false;
+}
+
 int db_delete(struct roster_db *db, const char *key)
 {
 	if (tdb_delete(db->tdb, tkey(key)) != 0 && tdb_error(db->tdb) != TDB_ERR_NOEXIST)
@@ -272,6 +289,13 @@ static int touch_key(struct roster_db *db, char kind, const char *body)
 {
 	char k[VIEW_KEY_MAX + 1], *c;
 
+	/* A bulk import rebuilds the whole view: only whether anything
+	 * changed matters (no change, no commit), not four copies of each
+	 * user's keys. */
+	if (db->defer_view) {
+		db->deferred_touches++;
+		return 0;
+	}
 	snprintf(k, sizeof(k), "%c%s", kind, body);
 	if (db->ntouched + 1 >= db->touched_cap) {
 		size_t cap = db->touched_cap ? db->touched_cap * 2 : 64;
@@ -334,7 +358,7 @@ static void touched_clear(struct roster_db *db)
 {
 	roster_strv_free(db->touched);
 	db->touched = NULL;
-	db->ntouched = db->touched_cap = 0;
+	db->ntouched = db->touched_cap = db->deferred_touches = 0;
 }
 
 /* ---- opening ---- */
@@ -619,7 +643,7 @@ int roster_txn_begin(struct roster_db *db, const char *actor)
 		r = db_fail(db, tdb_errno(db), "cannot start a transaction: %s", tdb_errorstr(db->tdb));
 		goto fail;
 	}
-	db->in_txn = true;
+	db_txn_started(db);
 	db->all_shards = false;
 	db->now = roster_now();
 	touched_clear(db);
@@ -701,8 +725,13 @@ static int commit_error(struct roster_db *db)
  * login writes, which have no view to update. */
 int store_commit_tdb(struct roster_db *db)
 {
-	int r;
+	int r = history_flush(db);
 
+	if (r < 0) { /* as a failed commit: the transaction is over */
+		tdb_transaction_cancel(db->tdb);
+		db->in_txn = false;
+		return r;
+	}
 	errno = 0;
 	db->committing = true; /* see finish_recovery() */
 	r = tdb_transaction_commit(db->tdb);

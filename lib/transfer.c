@@ -1597,7 +1597,7 @@ static int write_batches(struct writer *w)
 			roster_txn_abort(w->db);
 			break;
 		}
-		if (!w->db->ntouched && !wrote_meta) {
+		if (!w->db->ntouched && !w->db->deferred_touches && !wrote_meta) {
 			roster_txn_abort(w->db); /* nothing changed: no new generation */
 			continue;
 		}

@@ -47,7 +47,15 @@ int user_load(struct roster_db *db, const char *name, struct roster_user **out)
 	return 0;
 }
 
-int user_store(struct roster_db *db, const struct roster_user *u)
+/* A key the import's checks found free: taken meanwhile is a bug. */
+static int insert_new(struct roster_db *db, const char *key, const void *p, size_t n)
+{
+	int r = db_insert(db, key, p, n);
+
+	return r == -EEXIST ? db_fail(db, -EEXIST, "internal error: %s is already there", key) : r;
+}
+
+static int user_put(struct roster_db *db, const struct roster_user *u, bool is_new)
 {
 	char key[KEY_MAX];
 	struct buf b = { .secret = true };
@@ -55,9 +63,14 @@ int user_store(struct roster_db *db, const struct roster_user *u)
 
 	key_user(key, u->name);
 	if (r == 0)
-		r = db_store(db, key, b.p, b.len);
+		r = is_new ? insert_new(db, key, b.p, b.len) : db_store(db, key, b.p, b.len);
 	buf_free(&b);
 	return r;
+}
+
+int user_store(struct roster_db *db, const struct roster_user *u)
+{
+	return user_put(db, u, false);
 }
 
 int roster_user_get(struct roster_db *db, const char *name, struct roster_user **out)
@@ -285,25 +298,26 @@ static void diff_users(struct changes *c, const struct roster_user *o, const str
 
 static int index_email(struct roster_db *db, const char *email, const char *name, bool add)
 {
-	char key[KEY_MAX];
+	char key[KEY_MAX], owner[ROSTER_NAME_MAX + 1] = "another user";
+	TDB_DATA d;
+	int r;
 
 	key_email(key, email);
 	if (!add)
 		return db_delete(db, key);
-	if (db_exists(db, key)) {
-		TDB_DATA d;
-		int r = db_fetch(db, key, &d);
-		char owner[ROSTER_NAME_MAX + 1] = "another user";
-
-		if (r == 0 && d.dsize <= ROSTER_NAME_MAX) {
-			memcpy(owner, d.dptr, d.dsize);
-			owner[d.dsize] = '\0';
-		}
-		free(d.dptr);
-		if (strcmp(owner, name) != 0)
-			return db_fail(db, -EEXIST, "email %s is already used by %s", email, owner);
+	r = db_insert(db, key, name, strlen(name));
+	if (r != -EEXIST)
+		return r;
+	r = db_fetch(db, key, &d);
+	if (r == 0 && d.dsize <= ROSTER_NAME_MAX) {
+		memcpy(owner, d.dptr, d.dsize);
+		owner[d.dsize] = '\0';
 	}
-	return db_store(db, key, name, strlen(name));
+	if (r == 0)
+		free(d.dptr);
+	if (strcmp(owner, name) != 0)
+		return db_fail(db, -EEXIST, "email %s is already used by %s", email, owner);
+	return 0; /* it is already name's */
 }
 
 /* The lists that spare a walk over every user (DB_VERSION 2):
@@ -935,13 +949,15 @@ int user_import(struct roster_db *db, const struct roster_user *u)
 	char key[KEY_MAX], owner[KEY_MAX], id[16];
 	int r;
 
+	/* The checks found the name, uid and gid free: insertions, each one
+	 * walk of its hash chain where a replacement takes two. */
 	key_uid(key, u->uid);
-	r = db_store(db, key, u->name, strlen(u->name));
+	r = insert_new(db, key, u->name, strlen(u->name));
 	/* gid == uid is the user's private group, whatever the policy. */
 	if (r == 0 && u->gid == u->uid) {
 		snprintf(owner, sizeof(owner), "u:%s", u->name);
 		key_gid(key, u->gid);
-		r = db_store(db, key, owner, strlen(owner));
+		r = insert_new(db, key, owner, strlen(owner));
 	}
 	if (r == 0 && u->email && u->status != ROSTER_DELETED)
 		r = index_email(db, u->email, u->name, true);
@@ -951,7 +967,7 @@ int user_import(struct roster_db *db, const struct roster_user *u)
 	snprintf(id, sizeof(id), "%u", (unsigned)u->uid);
 	changes_add(&c, "uid", NULL, id);
 	changes_add(&c, "status", NULL, roster_status_name(u->status));
-	r = user_store(db, u) ?: history_append(db, "user.import", u->name, &c) ?: touch_user(db, u);
+	r = user_put(db, u, true) ?: history_append(db, "user.import", u->name, &c) ?: touch_user(db, u);
 	changes_free(&c);
 	return r;
 }

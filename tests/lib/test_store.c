@@ -7,8 +7,9 @@
  * admin role created by the first transaction takes 70000.
  */
 #include <crypt.h>
-#include "common.h"
+#include <sys/wait.h>
 
+#include "common.h"
 
 #define ADMIN_GID 70000u
 
@@ -1067,6 +1068,64 @@ static void tamper(struct fx *fx, const char *key, const char *find, const char 
 	raw_close(fx, t);
 }
 
+/* Another process's user add, with a handle of its own (tdb opens a file
+ * once per process). */
+static void add_user_elsewhere(struct fx *fx, const char *name, const char *email)
+{
+	int status;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		roster_db_close(fx->db);
+		fx->db = NULL;
+		fx_open(fx, 0);
+		add_user(fx, name, email, NULL, NULL);
+		roster_db_close(fx->db);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* A transaction reads the head of the history once and stores it at its
+ * commit (db->ev): two processes taking turns, one of them after an
+ * abort, still make one chain, and a transaction lists its own events. */
+static void test_history_head_per_transaction(void **state)
+{
+	struct fx *fx = *state;
+	struct roster_check_report rep;
+	struct roster_user *u;
+	struct problems p;
+	struct hist h;
+
+	add_user(fx, "alice", "alice@example.org", NULL, NULL);
+	add_user_elsewhere(fx, "bob", "bob@example.org");
+	txn_begin(fx);
+	u = user_new("carol", "carol@example.org", NULL, NULL);
+	assert_int_equal(roster_user_add(fx->db, u), 0);
+	roster_user_free(u);
+	history_of(fx, NULL, &h);
+	assert_contains(h.text, "user.add carol");
+	assert_contains(h.text, "user.add bob");
+	roster_txn_abort(fx->db);
+	add_user_elsewhere(fx, "dave", "dave@example.org");
+	add_user(fx, "erin", "erin@example.org", NULL, NULL);
+	add_user_elsewhere(fx, "frank", "frank@example.org");
+	add_user(fx, "grace", "grace@example.org", NULL, NULL);
+
+	history_of(fx, NULL, &h);
+	assert_not_contains(h.text, "carol");
+	assert_contains(h.text, "user.add alice");
+	assert_contains(h.text, "user.add frank");
+	assert_contains(h.text, "user.add grace");
+	rep = check(fx, false, &p);
+	if (rep.problems)
+		fail_msg("taking turns broke the history:\n%s", p.text);
+	assert_int_equal(rep.events, h.n);
+	assert_int_equal(rep.events, 7); /* the admin role and six users */
+}
+
 static void test_check_detects_edited_event(void **state)
 {
 	struct fx *fx = *state;
@@ -1749,6 +1808,7 @@ int main(void)
 		T(test_api_users_index),
 		T(test_check_healthy),
 		T(test_check_healthy_new_database),
+		T(test_history_head_per_transaction),
 		T(test_check_detects_edited_event),
 		T(test_check_detects_edited_last_event),
 		T(test_check_stale_view_repaired),
