@@ -101,12 +101,22 @@ static int api_reset(struct cli *c, int argc, char **argv)
 			e = r < 0 ? password_read_failed(r) : cli_error("the password read from standard input is empty");
 			goto out;
 		}
-		if (strlen(pw) < c->cfg->min_length) {
-			e = cli_error("the password is shorter than %u characters", c->cfg->min_length);
+		if (!roster_api_password_of(label, pw)) {
+			e = cli_error("an API password begins with its label and a '%c': %s%c...", ROSTER_API_SEP,
+				      label, ROSTER_API_SEP);
 			goto out;
 		}
-	} else
-		r = roster_password_generate(pw, sizeof(pw));
+		if (strlen(pw) - strlen(label) - 1 < c->cfg->min_length) {
+			e = cli_error("the password is shorter than %u characters after '%s%c'", c->cfg->min_length,
+				      label, ROSTER_API_SEP);
+			goto out;
+		}
+	} else {
+		/* LABEL.SECRET: the label names the one hash a login verifies. */
+		size_t n = (size_t)snprintf(pw, sizeof(pw), "%s%c", label, ROSTER_API_SEP);
+
+		r = roster_password_generate(pw + n, sizeof(pw) - n);
+	}
 	if (r < 0 || (r = roster_password_hash(c->cfg, pw, hash)) < 0) {
 		e = cli_error("cannot make the API password: %s", roster_password_strerror(r));
 		goto out;

@@ -3,9 +3,14 @@
  * MUST rules:
  *  1. Only argon2id hashes are stored; history names "api_password:LABEL"
  *     as a secret and never shows a value.
- *  2. An API password is accepted only by roster_api_verify(), which only
+ *  2. An API password is accepted only by roster_api_check(), which only
  *     pam_roster's "api" services call, only while the user's switch is on,
  *     and only for the services the label lists, before its expiry.
+ *  3. An API password begins with its label (LABEL.SECRET), and a check
+ *     verifies the one hash that label names, or a dummy hash when there
+ *     is none: one argon2id verification an attempt, so its time says
+ *     nothing of how many API passwords the user has, and a user with
+ *     many does not multiply the cost of guessing against the machine.
  */
 #include "internal.h"
 
@@ -240,37 +245,48 @@ void roster_api_records_free(struct roster_api **v)
 	free(v);
 }
 
+bool roster_api_password_of(const char *label, const char *pw)
+{
+	size_t n = strlen(label);
+
+	return n && strncmp(pw, label, n) == 0 && pw[n] == ROSTER_API_SEP && pw[n + 1];
+}
+
+/* The record pw's label names.  Labels are no secret (api list shows
+ * them), so neither is the time this takes. */
+static const struct roster_api *api_named(struct roster_api *const *v, const char *pw)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		if (roster_api_password_of(v[i]->label, pw))
+			return v[i];
+	return NULL;
+}
+
 int roster_api_check(const struct roster_config *cfg, struct roster_api *const *v, const char *service,
 		     const char *pw, int64_t now, const struct roster_api **match)
 {
-	int best = -EACCES;
+	const struct roster_api *a = api_named(v, pw);
+	int r;
 
 	*match = NULL;
-	/* Every label is tried: the time taken does not say which matched. */
-	for (size_t i = 0; v && v[i]; i++) {
-		int r = roster_password_verify(cfg, v[i]->hash, pw);
-
-		if (r == -EACCES || r == -EINVAL || r == -E2BIG)
-			continue; /* no match, or a stored hash out of bounds */
-		/* Nothing was checked (no argon2id slot within max_wait, or
-		 * the slots could not be opened): pw is not known to be wrong,
-		 * and -EPERM means something else here. */
-		if (r < 0)
-			return r == -ETIMEDOUT ? r : -EIO;
-		if (v[i]->expires != ROSTER_NO_DATE && now / 86400 > v[i]->expires)
-			r = -ETIME;
-		else if (!allows(v[i], service))
-			r = -EPERM;
-		else
-			r = 0;
-		if (r == 0 && !*match)
-			*match = v[i];
-		if (r == 0)
-			best = 0;
-		else if (best != 0)
-			best = r;
-	}
-	return best;
+	/* One verification, whatever the number of labels: a wrong label
+	 * costs the same as a wrong secret (rule 3). */
+	r = a ? roster_password_verify(cfg, a->hash, pw) : roster_auth_verify_dummy(cfg, pw);
+	if (r == -EACCES || r == -EINVAL || r == -E2BIG)
+		return -EACCES; /* no match, or a stored hash out of bounds */
+	/* Nothing was checked (no argon2id slot within max_wait, or the
+	 * slots could not be opened): pw is not known to be wrong, and
+	 * -EPERM means something else here. */
+	if (r < 0)
+		return r == -ETIMEDOUT ? r : -EIO;
+	if (!a)
+		return -EACCES; /* not reached: a dummy never matches */
+	if (a->expires != ROSTER_NO_DATE && now / 86400 > a->expires)
+		return -ETIME;
+	if (!allows(a, service))
+		return -EPERM;
+	*match = a;
+	return 0;
 }
 
 int roster_api_touch(struct roster_db *db, const char *user, const char *label, const char *hash,

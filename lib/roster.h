@@ -384,13 +384,20 @@ int roster_api_remove(struct roster_db *db, const char *user, const char *label)
  * caller must not show it). */
 typedef int (*roster_api_fn)(const struct roster_user *u, const struct roster_api *a, void *priv);
 int roster_api_foreach(struct roster_db *db, const char *user, roster_api_fn fn, void *priv) ROSTER_MUST_CHECK;
+/* An API password is its label, ROSTER_API_SEP and a secret ("deploy.
+ * 7hKq..."): the label says which hash to verify, so an attempt costs one
+ * argon2id verification however many API passwords the user has.  Whether
+ * pw is such a password of label, secret not empty. */
+#define ROSTER_API_SEP '.'
+bool roster_api_password_of(const char *label, const char *pw);
 /* For pam_roster, in two steps so that no hashing happens with the
  * database open: the records of u (a NULL-terminated array), then the
- * check of pw against them: 0 and *match (inside v) when one matches, is
- * allowed for service and not expired; -EACCES no match, -ETIME only an
- * expired one matched, -EPERM the matching one excludes service.  The
- * caller checks u->api_enabled.  -ETIMEDOUT (no argon2id slot) or -EIO:
- * nothing was checked, and pw is not known to be wrong. */
+ * check of pw against the one its label names (none: a dummy verification
+ * of the same cost): 0 and *match (inside v) when it matches, is allowed
+ * for service and not expired; -EACCES no match, -ETIME it has expired,
+ * -EPERM it excludes service.  The caller checks u->api_enabled.
+ * -ETIMEDOUT (no argon2id slot) or -EIO: nothing was checked, and pw is
+ * not known to be wrong. */
 int roster_api_records(struct roster_db *db, const struct roster_user *u,
 		       struct roster_api ***out) ROSTER_MUST_CHECK;
 void roster_api_records_free(struct roster_api **v);

@@ -57,6 +57,8 @@ printf 'a long enough pass\0word\n' >"$T/pw.nul"
 { printf '%s' "$MIB"; echo; } >"$T/pw.mib"
 printf '\n' >"$T/pw.empty"
 printf 'short\n' >"$T/pw.short"
+printf 'default.short\n' >"$T/pw.apishort"   # an API password: LABEL.SECRET
+printf 'deploy.a long enough secret\n' >"$T/pw.otherlabel"
 
 # Configuration files, each broken in one way.
 conf() { # conf NAME: the test's config with stdin appended, as $T/NAME.conf
@@ -515,7 +517,9 @@ t 'api reset --expires'          2 '--expires needs a value'                  - 
 t 'api reset --password-stdin'   1 'NUL byte'                                 "$T/pw.nul"    api reset bob --password-stdin
 t 'api reset --password-stdin'   1 'longer than 512 bytes'                    "$T/pw.mib"    api reset bob --password-stdin
 t 'api reset --password-stdin'   1 'is empty'                                 "$T/pw.empty"  api reset bob --password-stdin
-t 'api reset --password-stdin'   1 'shorter than 12'                          "$T/pw.short"  api reset bob --password-stdin
+t 'api reset --password-stdin'   1 'begins with its label'                    "$T/pw.short"  api reset bob --password-stdin
+t 'api reset --password-stdin'   1 'begins with its label'                    "$T/pw.otherlabel" api reset bob --password-stdin
+t 'api reset --password-stdin'   1 'shorter than 12'                          "$T/pw.apishort" api reset bob --password-stdin
 t 'api reset --password-stdin'   2 '--password-stdin takes no value'          -              api reset bob --password-stdin=x
 t 'api list USER'                1 'no such user: nosuch'                     -              api list nosuch
 t 'api list USER'                1 'no such user'                             -              api list "$NL"

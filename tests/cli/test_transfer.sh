@@ -15,7 +15,7 @@ roster role add ops </dev/null >/dev/null
 roster user add alice --email Alice@Example.org --first Alice --last 'van Dijk' --role dev --role ops \
 	--expires 2031-01-02 </dev/null >/dev/null
 roster user add bob --email bob@example.org --supervisor alice --must-change-password </dev/null >/dev/null
-printf 'a long api password 1\n' | roster api reset alice --label ci --services sshd --password-stdin >/dev/null
+printf 'ci.a long api password 1\n' | roster api reset alice --label ci --services sshd --password-stdin >/dev/null
 roster api enable alice >/dev/null
 roster user add gone --email gone@example.org </dev/null >/dev/null
 roster user delete gone >/dev/null

@@ -4,9 +4,26 @@
  * service access by role. */
 #include "common.h"
 
+#include <dlfcn.h>
 #include <sodium.h>
 
 #define T0 1700000000 /* a Tuesday in 2023, 22:13:20 UTC */
+
+/* Every argon2id verification in this binary, counted: libroster.a's calls
+ * bind to this definition, which hands them on to libsodium's. */
+static unsigned verifications;
+
+int crypto_pwhash_str_verify(const char str[crypto_pwhash_STRBYTES], const char *const passwd,
+			     unsigned long long passwdlen)
+{
+	static int (*real)(const char *, const char *, unsigned long long);
+
+	if (!real)
+		*(void **)&real = dlsym(RTLD_NEXT, "crypto_pwhash_str_verify");
+	assert_non_null(real);
+	verifications++;
+	return real(str, passwd, passwdlen);
+}
 
 static void set_lockout(struct fx *fx, const char *lines)
 {
@@ -456,6 +473,51 @@ static void unknown_counter(void **state)
 	assert_healthy(fx);
 }
 
+/* An API password begins with its label, and a check verifies that
+ * label's hash only: one verification an attempt whatever the number of
+ * labels, a dummy one for a label the user does not have.  Every label's
+ * hash here is of the same password, so trying them all would match "a". */
+static void api_check_verifies_once(void **state)
+{
+	struct fx *fx = *state;
+	static const char *const labels[] = { "a", "b", "c", "d", "e" };
+	static const struct {
+		const char *pw;
+		int r;
+	} tries[] = {
+		{ "c.one secret for all", 0 },
+		{ "c.another secret", -EACCES },
+		{ "a.one secret for all", -EACCES }, /* a's hash is of "c.one..." */
+		{ "z.one secret for all", -EACCES }, /* no such label: a dummy */
+		{ "one secret for all", -EACCES },   /* no label at all */
+		{ ".one secret for all", -EACCES },
+		{ "c.", -EACCES },
+	};
+	char hashes[5][ROSTER_HASH_MAX];
+	struct roster_api api[5], *apis[6] = { 0 };
+	const struct roster_api *match = NULL;
+
+	for (size_t i = 0; i < 5; i++) {
+		assert_int_equal(roster_password_hash(fx->cfg, "c.one secret for all", hashes[i]), 0);
+		api[i] = (struct roster_api){ .label = (char *)labels[i], .hash = hashes[i], .expires = ROSTER_NO_DATE };
+		apis[i] = &api[i];
+	}
+	for (size_t i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
+		verifications = 0;
+		assert_int_equal(roster_api_check(fx->cfg, apis, "webapi", tries[i].pw, T0, &match), tries[i].r);
+		if (verifications != 1)
+			fail_msg("'%s': %u verifications, want 1", tries[i].pw, verifications);
+		if (tries[i].r == 0)
+			assert_string_equal(match->label, "c");
+		else
+			assert_null(match);
+	}
+	assert_true(roster_api_password_of("ci", "ci.x"));
+	assert_false(roster_api_password_of("ci", "ci."));
+	assert_false(roster_api_password_of("ci", "cix.y"));
+	assert_false(roster_api_password_of("ci", "c.i"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -471,6 +533,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(change_password, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(service_access, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(unknown_counter, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(api_check_verifies_once, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

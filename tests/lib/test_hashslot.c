@@ -115,7 +115,7 @@ static void bound_holds_across_processes(void **state)
 static void wait_ends_with_etimedout(void **state)
 {
 	struct fx *fx = *state;
-	char hash[ROSTER_HASH_MAX], out[ROSTER_HASH_MAX], code[ROSTER_INVITE_CODE_MAX];
+	char hash[ROSTER_HASH_MAX], apihash[ROSTER_HASH_MAX], out[ROSTER_HASH_MAX], code[ROSTER_INVITE_CODE_MAX];
 	struct roster_user u = { .status = ROSTER_INVITED, .invite_expires = INT64_MAX };
 	struct roster_api api = { .label = (char *)"ci", .expires = ROSTER_NO_DATE };
 	struct roster_api *apis[] = { &api, NULL };
@@ -125,9 +125,10 @@ static void wait_ends_with_etimedout(void **state)
 
 	reload(fx, "[passwords]\nmax_concurrent = 1\nmax_wait = 1\n");
 	assert_int_equal(roster_password_hash(fx->cfg, "the right one", hash), 0);
+	assert_int_equal(roster_password_hash(fx->cfg, "ci.the right one", apihash), 0);
 	assert_int_equal(roster_invite_code_new(fx->cfg, code, out), 0);
 	u.invite_hash = out;
-	api.hash = hash;
+	api.hash = apihash;
 
 	held = hashslot_take(fx->cfg);
 	assert_true(held >= 0);
@@ -142,7 +143,7 @@ static void wait_ends_with_etimedout(void **state)
 		case 1: r = roster_password_hash(fx->cfg, "a new one", fresh); break;
 		case 2: r = roster_auth_verify_dummy(fx->cfg, "anything"); break;
 		case 3: r = roster_invite_verify(fx->cfg, &u, code, 0); break;
-		case 4: r = roster_api_check(fx->cfg, apis, "webapi", "the right one", 0, &match); break;
+		case 4: r = roster_api_check(fx->cfg, apis, "webapi", "ci.the right one", 0, &match); break;
 		}
 		t = mw_now() - t;
 		print_message("# computation %d with the only slot held: %s after %.2f s\n", k,
@@ -156,7 +157,7 @@ static void wait_ends_with_etimedout(void **state)
 	t = mw_now();
 	assert_int_equal(roster_password_verify(fx->cfg, hash, "the right one"), 0);
 	assert_int_equal(roster_invite_verify(fx->cfg, &u, code, 0), 0);
-	assert_int_equal(roster_api_check(fx->cfg, apis, "webapi", "the right one", 0, &match), 0);
+	assert_int_equal(roster_api_check(fx->cfg, apis, "webapi", "ci.the right one", 0, &match), 0);
 	assert_true(mw_now() - t < 0.9);
 }
 

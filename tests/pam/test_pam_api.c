@@ -26,12 +26,15 @@ static int teardown(void **state)
 /* roster api reset USER ARGS --json; the generated password in pw. */
 static void reset(struct pt *pt, const char *args, char pw[64])
 {
-	char out[1024], *p;
+	char out[1024], *p, *q;
 
 	assert_int_equal(pt_cli(pt, out, sizeof(out), "api reset alice %s --json", args), 0);
 	p = strstr(out, "\"api_password\": \"");
 	assert_non_null(p);
-	snprintf(pw, 64, "%.20s", p + 17);
+	p += 17;
+	q = strchr(p, '"');
+	assert_non_null(q);
+	snprintf(pw, 64, "%.*s", (int)(q - p), p);
 }
 
 static void cross_use(void **state)
