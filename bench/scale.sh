@@ -34,8 +34,12 @@ rm -rf "$S"
 mkdir -p "$S/sys"
 cp "$BIG/sys/"* "$S/sys/" 2>/dev/null || printf '/bin/sh\n/bin/bash\n' >"$S/sys/shells"
 
-# The clock is bash's EPOCHREALTIME, read by the shell itself: $(date) would
-# add a fork and exec of date(1), 1.5 ms here, to every timed command.
+# The clock is bash's EPOCHREALTIME (bash 5), read by the shell itself:
+# $(date) would add a fork and exec of date(1), 1.5 ms here, to every timed
+# command.  It is written with the locale's decimal point, and bc wants '.'.
+export LC_ALL=C
+: "${EPOCHREALTIME:?bench-scale needs bash 5 or later}"
+
 # peak_anon OUT CMD...: runs CMD (stdout to OUT) and prints the peak of its
 # anonymous memory in MiB (RssAnon, sampled every 10 ms): the heap, not the
 # mapped accounts.tdb, which is page cache shared with every reader.

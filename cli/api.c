@@ -101,8 +101,8 @@ static int api_reset(struct cli *c, int argc, char **argv)
 			e = r < 0 ? password_read_failed(r) : cli_error("the password read from standard input is empty");
 			goto out;
 		}
-		if (!roster_api_password_of(label, pw)) {
-			e = cli_error("an API password begins with its label and a '%c': %s%c...", ROSTER_API_SEP,
+		if (strncmp(pw, label, strlen(label)) != 0 || pw[strlen(label)] != ROSTER_API_SEP) {
+			e = cli_error("an API password begins with its label and a '%c': %s%cSECRET", ROSTER_API_SEP,
 				      label, ROSTER_API_SEP);
 			goto out;
 		}

@@ -262,6 +262,15 @@ static const struct roster_api *api_named(struct roster_api *const *v, const cha
 	return NULL;
 }
 
+/* A dummy verification for its time only: it never matches, and a slot
+ * that does not come free costs max_wait, which is time too. */
+static void pad_time(const struct roster_config *cfg, const char *pw)
+{
+	int r = roster_auth_verify_dummy(cfg, pw);
+
+	(void)r;
+}
+
 int roster_api_check(const struct roster_config *cfg, struct roster_api *const *v, const char *service,
 		     const char *pw, int64_t now, const struct roster_api **match)
 {
@@ -271,16 +280,30 @@ int roster_api_check(const struct roster_config *cfg, struct roster_api *const *
 	*match = NULL;
 	/* One verification, whatever the number of labels: a wrong label
 	 * costs the same as a wrong secret (rule 3). */
-	r = a ? roster_password_verify(cfg, a->hash, pw) : roster_auth_verify_dummy(cfg, pw);
-	if (r == -EACCES || r == -EINVAL || r == -E2BIG)
-		return -EACCES; /* no match, or a stored hash out of bounds */
+	if (strnlen(pw, ROSTER_PASSWORD_MAX + 1) > ROSTER_PASSWORD_MAX)
+		return -EACCES; /* never verified (pam_roster pays for it: rule 2) */
+	if (!a) {
+		r = roster_auth_verify_dummy(cfg, pw);
+		return r == -EACCES ? -ENOENT : r == -ETIMEDOUT ? r : -EIO;
+	}
+	r = roster_password_verify(cfg, a->hash, pw);
+	/* A hash below the configured cost answers sooner than the dummy,
+	 * and one out of bounds at once: either would tell that the label
+	 * exists.  Padded with the dummy, as pam_roster pads a login (its
+	 * result is no answer: the dummy never matches). */
+	if (r == -EINVAL) {
+		pad_time(cfg, pw);
+		return -EBADMSG; /* the stored hash, not pw */
+	}
+	if ((r == 0 || r == -EACCES) && roster_auth_needs_rehash(cfg, a->hash) == 1)
+		pad_time(cfg, pw);
+	if (r == -EACCES)
+		return -EACCES;
 	/* Nothing was checked (no argon2id slot within max_wait, or the
 	 * slots could not be opened): pw is not known to be wrong, and
 	 * -EPERM means something else here. */
 	if (r < 0)
 		return r == -ETIMEDOUT ? r : -EIO;
-	if (!a)
-		return -EACCES; /* not reached: a dummy never matches */
 	if (a->expires != ROSTER_NO_DATE && now / 86400 > a->expires)
 		return -ETIME;
 	if (!allows(a, service))

@@ -150,6 +150,7 @@ void login_txn_cancel(struct roster_db *db)
 	if (db->in_txn)
 		tdb_transaction_cancel(db->tdb);
 	db->in_txn = false;
+	db_txn_ended(db);
 }
 
 static int txn_commit(struct roster_db *db)

@@ -237,15 +237,26 @@ int history_verify(struct roster_db *db, roster_problem_fn fn, void *priv, unsig
 {
 	unsigned char h[32] = { 0 }, want[32];
 	uint64_t last = 0;
-	char msg[160];
+	char msg[200], key[KEY_MAX];
 	TDB_DATA d;
 	int r;
 
+	/* Outside a transaction: inside one, db->ev may be ahead (ev_last). */
 	r = db_get_u64(db, "meta/ev_seq", &last);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	/* An event past the last one blocks every write (history_append
+	 * will not overwrite it): a cut-off or rolled-back head. */
+	key_event(key, last + 1);
+	if (db_exists(db, key)) {
+		snprintf(msg, sizeof(msg), "history event %llu is there, but the history ends at %llu "
+			 "(meta/ev_seq): its end was cut off or rolled back, and no write can go on",
+			 (unsigned long long)last + 1, (unsigned long long)last);
+		fn(msg, priv);
+		(*problems)++;
+	}
 	if (r == -ENOENT)
 		return 0;
-	if (r < 0)
-		return r;
 	for (uint64_t seq = 1; seq <= last; seq++) {
 		struct roster_event *e = NULL;
 		TDB_DATA raw = { 0 };

@@ -128,8 +128,10 @@ int db_store(struct roster_db *db, const char *key, const void *p, size_t n) MUS
 /* db_store of a key that must be new: -EEXIST (with no message set) if it
  * is there.  One walk of the hash chain where db_store takes two. */
 int db_insert(struct roster_db *db, const char *key, const void *p, size_t n) MUST_CHECK;
-/* Every tdb transaction start calls it: in_txn, and no history head. */
+/* Every tdb transaction start calls the first (in_txn, and no history
+ * head), every end, commit or cancel, the second (no history head). */
 void db_txn_started(struct roster_db *db);
+void db_txn_ended(struct roster_db *db);
 int db_delete(struct roster_db *db, const char *key) MUST_CHECK;
 bool db_exists(struct roster_db *db, const char *key);
 /* fn reads the record of key where it lies: in the file's mapping outside

@@ -394,10 +394,12 @@ bool roster_api_password_of(const char *label, const char *pw);
  * database open: the records of u (a NULL-terminated array), then the
  * check of pw against the one its label names (none: a dummy verification
  * of the same cost): 0 and *match (inside v) when it matches, is allowed
- * for service and not expired; -EACCES no match, -ETIME it has expired,
- * -EPERM it excludes service.  The caller checks u->api_enabled.
- * -ETIMEDOUT (no argon2id slot) or -EIO: nothing was checked, and pw is
- * not known to be wrong. */
+ * for service and not expired; -EACCES a wrong secret, -ENOENT no label
+ * of that name (after the dummy), -ETIME it has expired, -EPERM it
+ * excludes service, -EBADMSG its stored hash is malformed or out of the
+ * configured bounds (not verified; a dummy paid instead).  The caller
+ * checks u->api_enabled.  -ETIMEDOUT (no argon2id slot) or -EIO: nothing
+ * was checked, and pw is not known to be wrong. */
 int roster_api_records(struct roster_db *db, const struct roster_user *u,
 		       struct roster_api ***out) ROSTER_MUST_CHECK;
 void roster_api_records_free(struct roster_api **v);

@@ -578,10 +578,17 @@ static int authenticate_api(struct ctx *c, const char *pw)
 	r = roster_api_check(c->cfg, c->apis, c->service, pw, c->now, &a);
 	if (r == -ETIMEDOUT || r == -EIO)
 		return not_verified(c, "authentication failure", r); /* rule 13 */
+	if (r == -EBADMSG) {
+		note(c, LOG_ERR, "authentication failure: the stored hash of the API password is malformed or "
+				 "outside the cost bounds of %s; refused without verifying it", c->cfg->path);
+		return PAM_AUTH_ERR;
+	}
 	if (r < 0) {
+		/* Never the text before the dot: it may be a mistyped password. */
 		record_failure(c, r == -ETIME ? "the API password has expired"
 				  : r == -EPERM ? "the API password does not cover this service"
-						: "wrong API password");
+				  : r == -ENOENT ? "wrong API password (no API password of that label)"
+						 : "wrong API password");
 		return PAM_AUTH_ERR;
 	}
 	if (locked_out(c))

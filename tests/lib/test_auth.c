@@ -480,35 +480,42 @@ static void unknown_counter(void **state)
 static void api_check_verifies_once(void **state)
 {
 	struct fx *fx = *state;
-	static const char *const labels[] = { "a", "b", "c", "d", "e" };
+	static const char *const labels[] = { "a", "b", "c", "d", "e", "c-2", "bad" };
 	static const struct {
 		const char *pw;
 		int r;
+		const char *label;
 	} tries[] = {
-		{ "c.one secret for all", 0 },
-		{ "c.another secret", -EACCES },
-		{ "a.one secret for all", -EACCES }, /* a's hash is of "c.one..." */
-		{ "z.one secret for all", -EACCES }, /* no such label: a dummy */
-		{ "one secret for all", -EACCES },   /* no label at all */
-		{ ".one secret for all", -EACCES },
-		{ "c.", -EACCES },
+		{ "c.one secret for all", 0, "c" },
+		{ "c-2.one secret for all", -EACCES, NULL }, /* c-2's hash is of "c-2.other" */
+		{ "c-2.other", 0, "c-2" },
+		{ "c.another secret", -EACCES, NULL },
+		{ "a.one secret for all", -EACCES, NULL }, /* a's hash is of "c.one..." */
+		{ "z.one secret for all", -ENOENT, NULL }, /* no such label: a dummy */
+		{ "one secret for all", -ENOENT, NULL },   /* no label at all */
+		{ ".one secret for all", -ENOENT, NULL },
+		{ "c.", -ENOENT, NULL },
+		{ "bad.anything", -EBADMSG, NULL }, /* not verified: a dummy instead */
 	};
-	char hashes[5][ROSTER_HASH_MAX];
-	struct roster_api api[5], *apis[6] = { 0 };
+	char hashes[7][ROSTER_HASH_MAX];
+	struct roster_api api[7], *apis[8] = { 0 };
 	const struct roster_api *match = NULL;
 
-	for (size_t i = 0; i < 5; i++) {
-		assert_int_equal(roster_password_hash(fx->cfg, "c.one secret for all", hashes[i]), 0);
+	for (size_t i = 0; i < 7; i++) {
+		const char *pw = i == 5 ? "c-2.other" : "c.one secret for all";
+
+		assert_int_equal(roster_password_hash(fx->cfg, pw, hashes[i]), 0);
 		api[i] = (struct roster_api){ .label = (char *)labels[i], .hash = hashes[i], .expires = ROSTER_NO_DATE };
 		apis[i] = &api[i];
 	}
+	snprintf(hashes[6], sizeof(hashes[6]), "$argon2id$v=19$m=1,t=1,p=1$bm90IGEgc2FsdA$bm90IGEgaGFzaA");
 	for (size_t i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
 		verifications = 0;
 		assert_int_equal(roster_api_check(fx->cfg, apis, "webapi", tries[i].pw, T0, &match), tries[i].r);
 		if (verifications != 1)
 			fail_msg("'%s': %u verifications, want 1", tries[i].pw, verifications);
-		if (tries[i].r == 0)
-			assert_string_equal(match->label, "c");
+		if (tries[i].label)
+			assert_string_equal(match->label, tries[i].label);
 		else
 			assert_null(match);
 	}
@@ -516,6 +523,16 @@ static void api_check_verifies_once(void **state)
 	assert_false(roster_api_password_of("ci", "ci."));
 	assert_false(roster_api_password_of("ci", "cix.y"));
 	assert_false(roster_api_password_of("ci", "c.i"));
+
+	/* A hash below the configured cost answers sooner: padded with the
+	 * dummy, right or wrong, as a login is. */
+	set_lockout(fx, "[passwords]\nopslimit = 2\n");
+	for (size_t i = 0; i < 2; i++) {
+		verifications = 0;
+		assert_int_equal(roster_api_check(fx->cfg, apis, "webapi", i ? "c.wrong" : "c.one secret for all", T0,
+						  &match), i ? -EACCES : 0);
+		assert_int_equal(verifications, 2);
+	}
 }
 
 int main(void)

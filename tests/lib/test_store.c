@@ -8,6 +8,7 @@
  */
 #include <crypt.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "common.h"
 
@@ -1069,7 +1070,8 @@ static void tamper(struct fx *fx, const char *key, const char *find, const char 
 }
 
 /* Another process's user add, with a handle of its own (tdb opens a file
- * once per process). */
+ * once per process).  The child calls the library, never cmocka: a
+ * failed assert would run the rest of the suite in the child. */
 static void add_user_elsewhere(struct fx *fx, const char *name, const char *email)
 {
 	int status;
@@ -1077,12 +1079,18 @@ static void add_user_elsewhere(struct fx *fx, const char *name, const char *emai
 
 	assert_true(pid >= 0);
 	if (pid == 0) {
+		struct roster_user *u = user_new(name, email, NULL, NULL);
+		struct roster_db *db = NULL;
+		int r;
+
 		roster_db_close(fx->db);
-		fx->db = NULL;
-		fx_open(fx, 0);
-		add_user(fx, name, email, NULL, NULL);
-		roster_db_close(fx->db);
-		_exit(0);
+		r = roster_db_open(fx->cfg, 0, &db);
+		r = r ?: roster_txn_begin(db, TEST_ACTOR);
+		r = r ?: roster_user_add(db, u);
+		r = r ?: roster_txn_commit(db);
+		if (r < 0)
+			fprintf(stderr, "adding %s elsewhere: %s (%s)\n", name, strerror(-r), roster_db_error(db));
+		_exit(r < 0);
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -1109,6 +1117,8 @@ static void test_history_head_per_transaction(void **state)
 	assert_contains(h.text, "user.add carol");
 	assert_contains(h.text, "user.add bob");
 	roster_txn_abort(fx->db);
+	/* a login's transaction (no history of its own) after the abort */
+	assert_int_equal(roster_auth_fail(fx->db, "alice", time(NULL), NULL), 0);
 	add_user_elsewhere(fx, "dave", "dave@example.org");
 	add_user(fx, "erin", "erin@example.org", NULL, NULL);
 	add_user_elsewhere(fx, "frank", "frank@example.org");
@@ -1160,6 +1170,34 @@ static void test_check_detects_edited_last_event(void **state)
 	rep = check(fx, false, &p);
 	assert_true(rep.problems >= 1);
 	assert_contains(p.text, "the last history event (2) was edited");
+}
+
+/* An event past meta/ev_seq (a head rolled back, say by a partial
+ * restore) stops every write: db check says so. */
+static void test_check_detects_rolled_back_head(void **state)
+{
+	struct fx *fx = *state;
+	struct roster_check_report rep;
+	struct problems p;
+	struct tdb_context *t;
+	uint64_t two = 2;
+	TDB_DATA k = { (unsigned char *)"meta/ev_seq", 11 }, d = { (unsigned char *)&two, sizeof(two) };
+	struct roster_user *u;
+
+	add_user(fx, "alice", "alice@example.org", NULL, NULL); /* event 2 */
+	add_user(fx, "bob", "bob@example.org", NULL, NULL);     /* event 3 */
+	t = raw_open(fx);
+	assert_int_equal(tdb_store(t, k, d, TDB_REPLACE), 0);
+	raw_close(fx, t);
+	txn_begin(fx);
+	u = user_new("carol", "carol@example.org", NULL, NULL);
+	assert_int_equal(roster_user_add(fx->db, u), -EBADMSG);
+	assert_contains(roster_db_error(fx->db), "history event 3 is already there");
+	roster_user_free(u);
+	roster_txn_abort(fx->db);
+	rep = check(fx, false, &p);
+	assert_true(rep.problems >= 1);
+	assert_contains(p.text, "history event 3 is there, but the history ends at 2");
 }
 
 static void test_check_stale_view_repaired(void **state)
@@ -1810,6 +1848,7 @@ int main(void)
 		T(test_check_healthy_new_database),
 		T(test_history_head_per_transaction),
 		T(test_check_detects_edited_event),
+		T(test_check_detects_rolled_back_head),
 		T(test_check_detects_edited_last_event),
 		T(test_check_stale_view_repaired),
 		T(test_check_detects_lost_view_entry),

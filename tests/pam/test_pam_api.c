@@ -113,8 +113,17 @@ static void counted(void **state)
 
 	assert_int_equal(pt_cli(pt, NULL, 0, "api enable alice"), 0);
 	reset(pt, "", pw);
+	pt_log_clear();
 	assert_int_equal(pt_auth(pt, "webapi", "alice", "not the api password"), PAM_AUTH_ERR);
 	assert_int_equal(pt_fails(pt, "alice"), 1);
+	assert_true(pt_log_has("wrong API password (no API password of that label)"));
+	assert_false(pt_log_has("not the api password"));
+	/* the label right, the secret wrong */
+	pt_log_clear();
+	assert_int_equal(pt_auth(pt, "webapi", "alice", "default.not the secret"), PAM_AUTH_ERR);
+	assert_int_equal(pt_fails(pt, "alice"), 2);
+	assert_true(pt_log_has("wrong API password"));
+	assert_false(pt_log_has("of that label"));
 	assert_int_equal(pt_auth(pt, "webapi", "alice", pw), PAM_SUCCESS);
 	assert_int_equal(pt_fails(pt, "alice"), 0);
 }
