@@ -344,3 +344,34 @@ int roster_api_touch(struct roster_db *db, const char *user, const char *label, 
 	}
 	return store_commit_tdb(db);
 }
+
+int roster_api_rehash(struct roster_db *db, const char *user, const char *label, const char *old_hash,
+		      const char *new_hash)
+{
+	struct roster_api *a = NULL;
+	struct changes c = { 0 };
+	char field[64], *h = NULL;
+	int r = roster_txn_begin(db, user);
+
+	if (r < 0)
+		return r;
+	r = api_load(db, user, label, &a);
+	if (r == -ENOENT || (r == 0 && !str_eq(a->hash, old_hash)))
+		r = db_fail(db, -ESTALE, "API password %s of %s changed during the login", label, user);
+	if (r == 0 && !(h = strdup(new_hash)))
+		r = -ENOMEM;
+	if (r == 0) {
+		roster_secret_free(a->hash);
+		a->hash = h;
+		snprintf(field, sizeof(field), "api_password:%s", label);
+		changes_secret(&c, field);
+		r = api_store(db, user, a) ?: history_append(db, "api.rehash", user, &c);
+	}
+	changes_free(&c);
+	roster_api_free(a);
+	if (r < 0) {
+		roster_txn_abort(db);
+		return r;
+	}
+	return roster_txn_commit(db);
+}

@@ -411,6 +411,12 @@ int roster_api_check(const struct roster_config *cfg, struct roster_api *const *
  * turned off: the login must then be refused. */
 int roster_api_touch(struct roster_db *db, const char *user, const char *label, const char *hash,
 		     const char *service, int64_t now) ROSTER_MUST_CHECK;
+/* After a login with the API password label, whose hash old_hash is below
+ * the configured cost: new_hash replaces it (history "api.rehash", the
+ * secret by name only), in a transaction of its own.  -ESTALE when the
+ * label was removed or replaced since the login verified old_hash. */
+int roster_api_rehash(struct roster_db *db, const char *user, const char *label, const char *old_hash,
+		      const char *new_hash) ROSTER_MUST_CHECK;
 
 /* ---- export and import (transfer.c) ---- */
 

@@ -557,6 +557,28 @@ static int after_success(struct ctx *c, const char *pw)
 	return PAM_SUCCESS;
 }
 
+/* An API password's hash below the configured cost, after a use that
+ * stands: upgraded as a login password is (after_success), the database
+ * closed while it hashes. */
+static void rehash_api(struct ctx *c, const struct roster_api *a, const char *pw)
+{
+	char hash[ROSTER_HASH_MAX];
+	int r;
+
+	if ((r = roster_password_hash(c->cfg, pw, hash)) < 0) {
+		note(c, LOG_WARNING, "API password %s could not be rehashed: %s", a->label,
+		     roster_password_strerror(r));
+	} else if (db_enter(c) == PAM_SUCCESS) {
+		/* -ESTALE if it was replaced or removed since the use. */
+		if ((r = roster_api_rehash(c->db, c->user, a->label, a->hash, hash)) == 0)
+			note(c, LOG_NOTICE, "API password %s rehashed at the configured cost", a->label);
+		else
+			note(c, LOG_WARNING, "API password %s could not be rehashed: %s", a->label, db_why(c, r));
+		db_leave(c);
+	}
+	roster_wipe(hash, sizeof(hash)); /* rule 4 */
+}
+
 /* Rule 11: an "api" service. */
 static int authenticate_api(struct ctx *c, const char *pw)
 {
@@ -608,9 +630,12 @@ static int authenticate_api(struct ctx *c, const char *pw)
 		     a->label, db_why(c, r));
 	db_leave(c);
 	rv = r == 0 ? PAM_SUCCESS : refused(c, r, "API password");
-	if (rv == PAM_SUCCESS)
-		note(c, LOG_INFO, "authentication success with API password %s", a->label);
-	return rv;
+	if (rv != PAM_SUCCESS)
+		return rv;
+	note(c, LOG_INFO, "authentication success with API password %s", a->label);
+	if (roster_auth_needs_rehash(c->cfg, a->hash) == 1)
+		rehash_api(c, a, pw);
+	return PAM_SUCCESS;
 }
 
 static int authenticate(struct ctx *c)

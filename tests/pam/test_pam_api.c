@@ -128,6 +128,53 @@ static void counted(void **state)
 	assert_int_equal(pt_fails(pt, "alice"), 0);
 }
 
+/* The stored hash of alice's API password, from db export. */
+static void api_hash(struct pt *pt, char *out, size_t n)
+{
+	char text[16384], *p, *q;
+
+	assert_int_equal(pt_cli(pt, text, sizeof(text), "db export"), 0);
+	p = strstr(text, "{\"type\":\"api\"");
+	assert_non_null(p);
+	p = strstr(p, "\"password_hash\":\"");
+	assert_non_null(p);
+	p += 17;
+	q = strchr(p, '"');
+	assert_non_null(q);
+	snprintf(out, n, "%.*s", (int)(q - p), p);
+}
+
+/* An API password's hash below the configured cost is upgraded by a use
+ * that stands, with a history event naming the secret only; a wrong one
+ * upgrades nothing. */
+static void rehashed(void **state)
+{
+	struct pt *pt = *state;
+	char pw[64], hash[256], hist[4096];
+
+	assert_int_equal(pt_cli(pt, NULL, 0, "api enable alice"), 0);
+	reset(pt, "--label ci --services webapi", pw);
+	pt_write_conf(pt, "[passwords]\ncost = interactive\n");
+	api_hash(pt, hash, sizeof(hash));
+	assert_non_null(strstr(hash, "$argon2id$v=19$m=8,t=1,p=1$"));
+	assert_int_equal(pt_auth(pt, "webapi", "alice", "ci.not the secret"), PAM_AUTH_ERR);
+	assert_int_equal(pt_auth(pt, "ftpapi", "alice", pw), PAM_AUTH_ERR); /* not its service */
+	api_hash(pt, hash, sizeof(hash));
+	assert_non_null(strstr(hash, "$argon2id$v=19$m=8,t=1,p=1$"));
+	pt_log_clear();
+	assert_int_equal(pt_auth(pt, "webapi", "alice", pw), PAM_SUCCESS);
+	assert_true(pt_log_has("API password ci rehashed at the configured cost"));
+	api_hash(pt, hash, sizeof(hash));
+	assert_non_null(strstr(hash, "$argon2id$v=19$m=65536,t=2,p=1$"));
+	pt_history(pt, "alice", hist, sizeof(hist));
+	assert_non_null(strstr(hist, "api.rehash by alice: api_password:ci(secret)\n"));
+	assert_null(strstr(hist, pw));
+	/* It works with the new hash, and is not rehashed again. */
+	pt_log_clear();
+	assert_int_equal(pt_auth(pt, "webapi", "alice", pw), PAM_SUCCESS);
+	assert_false(pt_log_has("rehashed"));
+}
+
 static void api_off(void *arg)
 {
 	assert_int_equal(pt_cli(arg, NULL, 0, "api disable alice"), 0);
@@ -180,6 +227,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(services_and_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(changed_during_login, setup, teardown),
+		cmocka_unit_test_setup_teardown(rehashed, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
