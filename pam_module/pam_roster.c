@@ -45,6 +45,11 @@
  *     api path only, and the login password never is there; a service
  *     without "api" never looks at API passwords.  The user's switch, the
  *     label's services and its expiry all apply, and a use is recorded.
+ *     The label in front of the password names the one hash verified (a
+ *     dummy when there is none); a hash below the configured cost is
+ *     padded like a login's and rehashed after a use that stands, and a
+ *     use that finds it rehashed by another use meanwhile verifies the
+ *     new hash before it stands (touch_rehashed).
  * 10. An invited account's one-time code stands where its password would:
  *     verified like one (argon2id, counted failures, the lockout), accepted
  *     by auth only for an invited account, and marked on the PAM handle so
@@ -572,11 +577,56 @@ static void rehash_api(struct ctx *c, const struct roster_api *a, const char *pw
 		/* -ESTALE if it was replaced or removed since the use. */
 		if ((r = roster_api_rehash(c->db, c->user, a->label, a->hash, hash)) == 0)
 			note(c, LOG_NOTICE, "API password %s rehashed at the configured cost", a->label);
-		else
-			note(c, LOG_WARNING, "API password %s could not be rehashed: %s", a->label, db_why(c, r));
+		else /* -ESTALE: another use rehashed it first, or a reset */
+			note(c, r == -ESTALE ? LOG_NOTICE : LOG_WARNING, "API password %s could not be rehashed: %s",
+			     a->label, db_why(c, r));
 		db_leave(c);
 	}
 	roster_wipe(hash, sizeof(hash)); /* rule 4 */
+}
+
+/* roster_api_touch found the label's hash changed since the login read
+ * it.  A concurrent use of the same secret that rehashed it (rehash_api)
+ * changed the hash, not the API password: the label is read again and,
+ * when it is the same one (created at the same time by the same actor)
+ * and pw verifies against its new hash (the database closed, rule 7),
+ * the use is recorded with that hash.  Replaced or removed: refused, as
+ * before.  0, and *a moves into c->apis read anew; or -ESTALE, or what
+ * the second roster_api_touch said. */
+static bool same_text(const char *x, const char *y)
+{
+	return x && y ? strcmp(x, y) == 0 : x == y;
+}
+
+static int touch_rehashed(struct ctx *c, const struct roster_api **a, const char *pw)
+{
+	struct roster_api **v = NULL;
+	const struct roster_api *n = NULL;
+	int r = -ESTALE;
+
+	if (db_enter(c) != PAM_SUCCESS)
+		return -ESTALE;
+	if (roster_api_records(c->db, c->u, &v) == 0)
+		for (size_t i = 0; v[i]; i++)
+			if (strcmp(v[i]->label, (*a)->label) == 0)
+				n = v[i];
+	db_leave(c);
+	if (n && (same_text(n->hash, (*a)->hash) || n->created != (*a)->created ||
+		  !same_text(n->created_by, (*a)->created_by)))
+		n = NULL; /* not a rehash: removed, replaced, or not the hash */
+	if (n && roster_password_verify(c->cfg, n->hash, pw) == 0 && db_enter(c) == PAM_SUCCESS) {
+		r = roster_api_touch(c->db, c->user, n->label, n->hash, c->service, c->now);
+		db_leave(c);
+	}
+	if (r < 0) {
+		roster_api_records_free(v);
+		return r;
+	}
+	note(c, LOG_INFO, "API password %s was rehashed by another use during the login", n->label);
+	roster_api_records_free(c->apis);
+	c->apis = v;
+	*a = n;
+	return 0;
 }
 
 /* Rule 11: an "api" service. */
@@ -585,6 +635,7 @@ static int authenticate_api(struct ctx *c, const char *pw)
 	const struct roster_api *a = NULL;
 	const char *refusal;
 	char buf[160];
+	bool stale = false;
 	int r, rv;
 
 	if (strnlen(pw, ROSTER_PASSWORD_MAX + 1) > ROSTER_PASSWORD_MAX)
@@ -624,11 +675,16 @@ static int authenticate_api(struct ctx *c, const char *pw)
 	/* The account, then the API password and the user's switch, as they
 	 * are now; the use is recorded in the same transaction as that. */
 	r = confirm(c, NULL, false);
-	if (r == 0 && (r = roster_api_touch(c->db, c->user, a->label, a->hash, c->service, c->now)) < 0 &&
-	    r != -ESTALE && r != -EPERM)
-		note(c, LOG_ERR, "authentication refused: the use of API password %s could not be recorded: %s",
-		     a->label, db_why(c, r));
+	if (r == 0) {
+		r = roster_api_touch(c->db, c->user, a->label, a->hash, c->service, c->now);
+		stale = r == -ESTALE; /* the touch's, not confirm's */
+		if (r < 0 && r != -ESTALE && r != -EPERM)
+			note(c, LOG_ERR, "authentication refused: the use of API password %s could not be recorded: %s",
+			     a->label, db_why(c, r));
+	}
 	db_leave(c);
+	if (stale)
+		r = touch_rehashed(c, &a, pw);
 	rv = r == 0 ? PAM_SUCCESS : refused(c, r, "API password");
 	if (rv != PAM_SUCCESS)
 		return rv;

@@ -422,6 +422,33 @@ void pt_fail(struct pt *pt, const char *name, unsigned n)
 	db_close(&o);
 }
 
+static int api_hash_of(const struct roster_user *u, const struct roster_api *a, void *priv)
+{
+	char **out = priv;
+
+	(void)u;
+	if (strcmp(a->label, out[0]) == 0)
+		out[1] = strdup(a->hash);
+	return 0;
+}
+
+void pt_api_rehash(struct pt *pt, const char *name, const char *label, const char *password)
+{
+	struct open_db o;
+	char hash[ROSTER_HASH_MAX], *found[2] = { (char *)label, NULL };
+	int r;
+
+	db_open(pt, &o, false);
+	assert_int_equal(roster_api_foreach(o.db, name, api_hash_of, found), 0);
+	assert_non_null(found[1]);
+	assert_int_equal(roster_password_hash(o.cfg, password, hash), 0);
+	r = roster_api_rehash(o.db, name, label, found[1], hash);
+	if (r < 0)
+		fail_msg("roster_api_rehash: %s", roster_db_error(o.db));
+	free(found[1]);
+	db_close(&o);
+}
+
 uint64_t pt_unknown_failures(struct pt *pt)
 {
 	struct open_db o;

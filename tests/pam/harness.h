@@ -79,6 +79,10 @@ void pt_edit(struct pt *pt, const char *name, void (*fn)(struct roster_user *u, 
 /* The history actions of name, one per line. */
 void pt_history(struct pt *pt, const char *name, char *out, size_t n);
 uint64_t pt_unknown_failures(struct pt *pt);
+/* What a use that stands does to an API password below the configured
+ * cost: label's hash replaced by a new hash of password, at the cost of
+ * the world's roster.conf now. */
+void pt_api_rehash(struct pt *pt, const char *name, const char *label, const char *password);
 /* n failed logins of name, as the module records them. */
 void pt_fail(struct pt *pt, const char *name, unsigned n);
 

@@ -128,6 +128,11 @@ static void counted(void **state)
 	assert_int_equal(pt_fails(pt, "alice"), 0);
 }
 
+static void api_off(void *arg)
+{
+	assert_int_equal(pt_cli(arg, NULL, 0, "api disable alice"), 0);
+}
+
 /* The stored hash of alice's API password, from db export. */
 static void api_hash(struct pt *pt, char *out, size_t n)
 {
@@ -150,6 +155,7 @@ static void api_hash(struct pt *pt, char *out, size_t n)
 static void rehashed(void **state)
 {
 	struct pt *pt = *state;
+	struct pt_conv cv;
 	char pw[64], hash[256], hist[4096];
 
 	assert_int_equal(pt_cli(pt, NULL, 0, "api enable alice"), 0);
@@ -161,6 +167,11 @@ static void rehashed(void **state)
 	assert_int_equal(pt_auth(pt, "ftpapi", "alice", pw), PAM_AUTH_ERR); /* not its service */
 	api_hash(pt, hash, sizeof(hash));
 	assert_non_null(strstr(hash, "$argon2id$v=19$m=8,t=1,p=1$"));
+	/* refused after the verification (the switch turned off): no rehash */
+	assert_int_equal(pt_auth_while(pt, "webapi", "alice", pw, api_off, &cv), PAM_AUTH_ERR);
+	api_hash(pt, hash, sizeof(hash));
+	assert_non_null(strstr(hash, "$argon2id$v=19$m=8,t=1,p=1$"));
+	assert_int_equal(pt_cli(pt, NULL, 0, "api enable alice"), 0);
 	pt_log_clear();
 	assert_int_equal(pt_auth(pt, "webapi", "alice", pw), PAM_SUCCESS);
 	assert_true(pt_log_has("API password ci rehashed at the configured cost"));
@@ -169,15 +180,40 @@ static void rehashed(void **state)
 	pt_history(pt, "alice", hist, sizeof(hist));
 	assert_non_null(strstr(hist, "api.rehash by alice: api_password:ci(secret)\n"));
 	assert_null(strstr(hist, pw));
+	assert_null(strstr(hist, "$argon2id"));
 	/* It works with the new hash, and is not rehashed again. */
 	pt_log_clear();
 	assert_int_equal(pt_auth(pt, "webapi", "alice", pw), PAM_SUCCESS);
 	assert_false(pt_log_has("rehashed"));
 }
 
-static void api_off(void *arg)
+/* Two uses of one cheap API password at once: the other one rehashes it
+ * while this one verifies the old hash.  Not a replaced password: this
+ * use stands too (it verifies the new hash); a reset still does not. */
+static char concurrent_pw[64];
+
+static void api_rehashed_elsewhere(void *arg)
 {
-	assert_int_equal(pt_cli(arg, NULL, 0, "api disable alice"), 0);
+	pt_api_rehash(arg, "alice", "ci", concurrent_pw);
+}
+
+static void rehashed_by_another_use(void **state)
+{
+	struct pt *pt = *state;
+	struct pt_conv cv;
+	char hash[256];
+
+	assert_int_equal(pt_cli(pt, NULL, 0, "api enable alice"), 0);
+	reset(pt, "--label ci", concurrent_pw);
+	pt_write_conf(pt, "[passwords]\ncost = interactive\n");
+	pt_log_clear();
+	assert_int_equal(pt_auth_while(pt, "webapi", "alice", concurrent_pw, api_rehashed_elsewhere, &cv),
+			 PAM_SUCCESS);
+	assert_true(pt_log_has("API password ci was rehashed by another use during the login"));
+	assert_false(pt_log_has("could not be rehashed"));
+	api_hash(pt, hash, sizeof(hash));
+	assert_non_null(strstr(hash, "$argon2id$v=19$m=65536,t=2,p=1$"));
+	assert_int_equal(pt_fails(pt, "alice"), 0);
 }
 
 static void api_replaced(void *arg)
@@ -228,6 +264,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(changed_during_login, setup, teardown),
 		cmocka_unit_test_setup_teardown(rehashed, setup, teardown),
+		cmocka_unit_test_setup_teardown(rehashed_by_another_use, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
