@@ -41,11 +41,15 @@
  *     lookup, and fork(), would wait forever.  nss_enter() disables
  *     cancellation and nss_leave() restores it; a pending cancel acts at
  *     the caller's next cancellation point.
+ * 10. A walk lists the view directory once (cursor_list: getdents64 into
+ *     a buffer on the stack, its fd closed at once) and opens only the
+ *     shards listed; the rest are taken as missing, with rule 8's check.
  */
 #include "common.h"
 
 #include "roster.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -87,6 +91,8 @@ struct cursor {
 	unsigned shard;      /* the shard being walked, VIEW_SHARDS at the end */
 	uint32_t pos;        /* the next slot in it */
 	bool view_ok;        /* the stamp was found, so missing shards are empty */
+	bool listed;         /* files holds the view directory's listing */
+	uint64_t files[VIEW_SHARDS / 64]; /* bit n: shard.NNNN was there */
 	struct view_map map; /* our own mapping of it: a replacement mid-walk
 			      * does not tear what we hand out */
 };
@@ -96,7 +102,7 @@ static pthread_mutex_t shard_locks[SHARD_LOCKS] = {
 	[0 ... SHARD_LOCKS - 1] = PTHREAD_MUTEX_INITIALIZER,
 };
 static struct cursor cursors[NSS_DB_COUNT] = {
-	[0 ... NSS_DB_COUNT - 1] = { PTHREAD_MUTEX_INITIALIZER, 0, 0, false, { 0 } },
+	[0 ... NSS_DB_COUNT - 1] = { .lock = PTHREAD_MUTEX_INITIALIZER },
 };
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -344,6 +350,50 @@ static void cursor_rewind(struct cursor *c)
 	c->shard = 0;
 	c->pos = 0;
 	c->view_ok = false;
+	c->listed = false;
+}
+
+/* The shard number of a directory entry "shard.NNNN", or VIEW_SHARDS. */
+static unsigned shard_of_name(const char *name)
+{
+	unsigned no = 0;
+
+	if (strncmp(name, "shard.", 6) != 0)
+		return VIEW_SHARDS;
+	for (int i = 6; i < 10; i++) {
+		if (name[i] < '0' || name[i] > '9')
+			return VIEW_SHARDS;
+		no = no * 10 + (unsigned)(name[i] - '0');
+	}
+	return name[10] == '\0' && no < VIEW_SHARDS ? no : VIEW_SHARDS;
+}
+
+/* Which shard files the view directory holds, read once a walk: a walk of
+ * a small view then tries the few shards there are, not 1,024 names
+ * (a shard that appears later is left to the next walk).  getdents64 into
+ * a buffer on the stack (rule 1).  A directory that cannot be read lists
+ * every shard, and each is tried as before. */
+static void cursor_list(struct cursor *c)
+{
+	char buf[4096] __attribute__((aligned(8)));
+	int fd = open(view_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ssize_t n = 0;
+
+	memset(c->files, 0, sizeof(c->files));
+	while (fd >= 0 && (n = getdents64(fd, buf, sizeof(buf))) > 0)
+		for (ssize_t off = 0; off < n;) {
+			const struct dirent64 *d = (const struct dirent64 *)(buf + off);
+			unsigned no = shard_of_name(d->d_name);
+
+			if (no < VIEW_SHARDS)
+				c->files[no / 64] |= 1ULL << (no % 64);
+			off += d->d_reclen;
+		}
+	if (fd < 0 || n < 0)
+		memset(c->files, 0xff, sizeof(c->files));
+	if (fd >= 0)
+		close(fd);
+	c->listed = true;
 }
 
 void nss_enum_rewind(enum nss_db db)
@@ -382,7 +432,12 @@ int nss_enum_next(enum nss_db db, char kind, nss_value_fn fn, void *priv)
 				r = NSS_ROSTER_ABSENT;
 				break;
 			}
-			r = map_shard(c->shard, &c->map);
+			if (!c->listed)
+				cursor_list(c);
+			if (c->files[c->shard / 64] & 1ULL << (c->shard % 64))
+				r = map_shard(c->shard, &c->map);
+			else
+				r = -ENOENT; /* not listed: as if open(2) said so */
 			/* A missing shard holds nothing.  A damaged one is
 			 * passed over (db check and doctor name it): an error
 			 * here would end the whole walk, since glibc moves on

@@ -623,6 +623,52 @@ static void test_missing_shard(void **state)
 	assert_string_equal(pw.pw_name, name);
 }
 
+/* A walk lists the view directory once instead of trying all 1,024 shard
+ * names: a shard that appears during a walk (a user added where there was
+ * none) is left to the next walk, which finds it.  Trying every name, the
+ * first walk would find it too. */
+static void test_walk_lists_shards_once(void **state)
+{
+	char name[32];
+	struct passwd pw;
+	unsigned i, lowest = VIEW_SHARDS, no = 0;
+	int err = 0;
+	bool seen = false;
+	enum nss_status st;
+
+	(void)state;
+	for (unsigned k = 0; k < VIEW_SHARDS && lowest == VIEW_SHARDS; k++) {
+		assert_int_equal(view_shard_path(shard_file, sizeof(shard_file), fx.dbdir, k), 0);
+		if (access(shard_file, F_OK) == 0)
+			lowest = k;
+	}
+	assert_true(lowest < VIEW_SHARDS);
+	/* a name for an empty shard after the first one the walk will read */
+	for (i = 0; i < 100000; i++) {
+		snprintf(name, sizeof(name), "later%u", i);
+		no = view_shard_of(view_hash(name, strlen(name)));
+		if (no > lowest && access(shard_of(name), F_OK) < 0 && errno == ENOENT)
+			break;
+	}
+	assert_true(i < 100000);
+
+	assert_int_equal(nss.setpwent(0), NSS_STATUS_SUCCESS);
+	assert_int_equal(nss.getpwent_r(&pw, big, sizeof(big), &err), NSS_STATUS_SUCCESS);
+	add_user(strdup(name), NULL, NULL);
+	assert_int_equal(access(shard_of(name), F_OK), 0);
+	while ((st = nss.getpwent_r(&pw, big, sizeof(big), &err)) == NSS_STATUS_SUCCESS)
+		seen |= strcmp(pw.pw_name, name) == 0;
+	assert_int_equal(st, NSS_STATUS_NOTFOUND);
+	assert_false(seen);
+
+	assert_int_equal(nss.setpwent(0), NSS_STATUS_SUCCESS);
+	while ((st = nss.getpwent_r(&pw, big, sizeof(big), &err)) == NSS_STATUS_SUCCESS)
+		seen |= strcmp(pw.pw_name, name) == 0;
+	nss.endpwent();
+	assert_int_equal(st, NSS_STATUS_NOTFOUND);
+	assert_true(seen);
+}
+
 /* Writes digit as the view version in view/generation, in place: what a
  * view left by a roster of another version looks like to this module. */
 static void stamp_version(char digit)
@@ -1269,6 +1315,7 @@ int main(void)
 		cmocka_unit_test(test_enumerate_group),
 		cmocka_unit_test(test_enumerate_during_change),
 		cmocka_unit_test(test_missing_shard),
+		cmocka_unit_test(test_walk_lists_shards_once),
 		cmocka_unit_test(test_stamp_of_another_version),
 		cmocka_unit_test(test_no_reentry),
 		cmocka_unit_test(test_initgroups),
