@@ -44,6 +44,9 @@
  * 10. A walk lists the view directory once (cursor_list: getdents64 into
  *     a buffer on the stack, its fd closed at once) and opens only the
  *     shards listed; the rest are taken as missing, with rule 8's check.
+ *     The listing is not atomic against renames, so it is trusted only
+ *     when the directory's mtime did not move during it and had not moved
+ *     for LISTING_SETTLED_NS before; else every shard is tried.
  */
 #include "common.h"
 
@@ -368,28 +371,60 @@ static unsigned shard_of_name(const char *name)
 	return name[10] == '\0' && no < VIEW_SHARDS ? no : VIEW_SHARDS;
 }
 
+/* How long the view directory must have been left alone for a listing
+ * to be trusted: more than a tick of the coarse clock that file systems
+ * stamp changes with (10 ms at HZ=100). */
+#define LISTING_SETTLED_NS (50 * 1000 * 1000LL)
+
+static bool same_time(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+static long long ns_between(const struct timespec *from, const struct timespec *to)
+{
+	return (to->tv_sec - from->tv_sec) * 1000000000LL + (to->tv_nsec - from->tv_nsec);
+}
+
 /* Which shard files the view directory holds, read once a walk: a walk of
- * a small view then tries the few shards there are, not 1,024 names
- * (a shard that appears later is left to the next walk).  getdents64 into
- * a buffer on the stack (rule 1).  A directory that cannot be read lists
- * every shard, and each is tried as before. */
+ * a small view then tries the few shards there are, not 1,024 names (a
+ * shard that appears later is left to the next walk).  getdents64 into a
+ * buffer on the stack (rule 1).
+ *
+ * A listing in several getdents64 calls is not atomic against renames: on
+ * tmpfs a shard renamed into place between two calls can be missed,
+ * though it existed all along.  Every rename changes the directory's
+ * mtime, so the listing is trusted only when the mtime is the same before
+ * and after it and older than LISTING_SETTLED_NS (a change in the same
+ * coarse tick could leave it equal).  Otherwise, or when the directory
+ * cannot be read, every shard is listed and each is tried, as before. */
 static void cursor_list(struct cursor *c)
 {
 	char buf[4096] __attribute__((aligned(8)));
 	int fd = open(view_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	ssize_t n = 0;
+	struct stat before, after;
+	struct timespec now;
+	bool trusted = false;
+	ssize_t n = -1;
 
 	memset(c->files, 0, sizeof(c->files));
-	while (fd >= 0 && (n = getdents64(fd, buf, sizeof(buf))) > 0)
-		for (ssize_t off = 0; off < n;) {
-			const struct dirent64 *d = (const struct dirent64 *)(buf + off);
-			unsigned no = shard_of_name(d->d_name);
+	if (fd >= 0 && fstat(fd, &before) == 0 && clock_gettime(CLOCK_REALTIME, &now) == 0 &&
+	    ns_between(&before.st_mtim, &now) > LISTING_SETTLED_NS) {
+		while ((n = getdents64(fd, buf, sizeof(buf))) > 0)
+			for (ssize_t off = 0; off < n;) {
+				const struct dirent64 *d = (const struct dirent64 *)(buf + off);
+				unsigned no = shard_of_name(d->d_name);
 
-			if (no < VIEW_SHARDS)
-				c->files[no / 64] |= 1ULL << (no % 64);
-			off += d->d_reclen;
-		}
-	if (fd < 0 || n < 0)
+				if (d->d_reclen == 0)
+					break;
+				if (no < VIEW_SHARDS)
+					c->files[no / 64] |= 1ULL << (no % 64);
+				off += d->d_reclen;
+			}
+		trusted = n == 0 && fstat(fd, &after) == 0 && same_time(&before.st_mtim, &after.st_mtim) &&
+			  same_time(&before.st_ctim, &after.st_ctim);
+	}
+	if (!trusted)
 		memset(c->files, 0xff, sizeof(c->files));
 	if (fd >= 0)
 		close(fd);

@@ -623,50 +623,81 @@ static void test_missing_shard(void **state)
 	assert_string_equal(pw.pw_name, name);
 }
 
-/* A walk lists the view directory once instead of trying all 1,024 shard
- * names: a shard that appears during a walk (a user added where there was
- * none) is left to the next walk, which finds it.  Trying every name, the
- * first walk would find it too. */
-static void test_walk_lists_shards_once(void **state)
+static unsigned uid_shard(uint32_t uid)
 {
-	char name[32];
+	char text[16];
+
+	snprintf(text, sizeof(text), "%u", (unsigned)uid);
+	return view_shard_of(view_hash(text, strlen(text)));
+}
+
+/* Adds a user during a walk (its uid entry in a shard with no file yet,
+ * after the walk's first shard), with the view directory's mtime set to
+ * mtime first; whether that walk returned the user.  The next walk always
+ * does. */
+static bool walk_sees_newcomer(time_t mtime)
+{
+	static unsigned round;
+	char name[32], dir[300];
 	struct passwd pw;
-	unsigned i, lowest = VIEW_SHARDS, no = 0;
+	uint32_t uid = 0, want;
+	unsigned lowest = VIEW_SHARDS;
+	struct timespec times[2] = { { 0, UTIME_OMIT }, { mtime, 0 } };
+	bool seen = false, later = false;
 	int err = 0;
-	bool seen = false;
 	enum nss_status st;
 
-	(void)state;
-	for (unsigned k = 0; k < VIEW_SHARDS && lowest == VIEW_SHARDS; k++) {
-		assert_int_equal(view_shard_path(shard_file, sizeof(shard_file), fx.dbdir, k), 0);
-		if (access(shard_file, F_OK) == 0)
-			lowest = k;
-	}
-	assert_true(lowest < VIEW_SHARDS);
-	/* a name for an empty shard after the first one the walk will read */
-	for (i = 0; i < 100000; i++) {
-		snprintf(name, sizeof(name), "later%u", i);
-		no = view_shard_of(view_hash(name, strlen(name)));
-		if (no > lowest && access(shard_of(name), F_OK) < 0 && errno == ENOENT)
+	/* fillers until the next uid's shard has no file and comes after
+	 * the lowest shard holding a uid entry (where the walk starts) */
+	for (unsigned i = 0;; i++) {
+		assert_true(i < 200);
+		snprintf(name, sizeof(name), "filler%u-%u", round, i);
+		add_user(strdup(name), NULL, &uid);
+		lowest = VIEW_SHARDS;
+		assert_int_equal(nss.setpwent(0), NSS_STATUS_SUCCESS);
+		while (nss.getpwent_r(&pw, big, sizeof(big), &err) == NSS_STATUS_SUCCESS)
+			if (uid_shard(pw.pw_uid) < lowest)
+				lowest = uid_shard(pw.pw_uid);
+		nss.endpwent();
+		want = uid + 1;
+		assert_int_equal(view_shard_path(shard_file, sizeof(shard_file), fx.dbdir, uid_shard(want)), 0);
+		if (uid_shard(want) > lowest && access(shard_file, F_OK) < 0 && errno == ENOENT)
 			break;
 	}
-	assert_true(i < 100000);
+	snprintf(dir, sizeof(dir), "%s/view", fx.dbdir);
+	assert_int_equal(utimensat(AT_FDCWD, dir, times, 0), 0);
 
 	assert_int_equal(nss.setpwent(0), NSS_STATUS_SUCCESS);
 	assert_int_equal(nss.getpwent_r(&pw, big, sizeof(big), &err), NSS_STATUS_SUCCESS);
-	add_user(strdup(name), NULL, NULL);
-	assert_int_equal(access(shard_of(name), F_OK), 0);
+	assert_int_equal(uid_shard(pw.pw_uid), lowest);
+	snprintf(name, sizeof(name), "newcomer%u", round++);
+	add_user(strdup(name), NULL, &uid);
+	assert_int_equal(uid, want);
+	assert_int_equal(access(shard_file, F_OK), 0);
 	while ((st = nss.getpwent_r(&pw, big, sizeof(big), &err)) == NSS_STATUS_SUCCESS)
 		seen |= strcmp(pw.pw_name, name) == 0;
 	assert_int_equal(st, NSS_STATUS_NOTFOUND);
-	assert_false(seen);
 
 	assert_int_equal(nss.setpwent(0), NSS_STATUS_SUCCESS);
 	while ((st = nss.getpwent_r(&pw, big, sizeof(big), &err)) == NSS_STATUS_SUCCESS)
-		seen |= strcmp(pw.pw_name, name) == 0;
+		later |= strcmp(pw.pw_name, name) == 0;
 	nss.endpwent();
 	assert_int_equal(st, NSS_STATUS_NOTFOUND);
-	assert_true(seen);
+	assert_true(later);
+	return seen;
+}
+
+/* A walk lists the view directory once instead of trying all 1,024 shard
+ * names, so a shard that appears during the walk is left to the next one;
+ * trying every name, the walk would find it.  The listing is trusted only
+ * when the directory has not changed for a while (a listing is not atomic
+ * against renames): with its mtime just set, every name is tried, and the
+ * newcomer is found in the same walk. */
+static void test_walk_lists_shards_once(void **state)
+{
+	(void)state;
+	assert_false(walk_sees_newcomer(time(NULL) - 3600));
+	assert_true(walk_sees_newcomer(time(NULL) + 3600));
 }
 
 /* Writes digit as the view version in view/generation, in place: what a
