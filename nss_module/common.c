@@ -46,7 +46,8 @@
  *     shards listed; the rest are taken as missing, with rule 8's check.
  *     The listing is not atomic against renames, so it is trusted only
  *     when the directory's mtime did not move during it and had not moved
- *     for LISTING_SETTLED_NS before; else every shard is tried.
+ *     for two whole seconds before, on a local file system; else every
+ *     shard is tried.
  */
 #include "common.h"
 
@@ -64,6 +65,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 
 #ifndef LOCALSTATEDIR
 #define LOCALSTATEDIR "/var"
@@ -371,19 +373,31 @@ static unsigned shard_of_name(const char *name)
 	return name[10] == '\0' && no < VIEW_SHARDS ? no : VIEW_SHARDS;
 }
 
-/* How long the view directory must have been left alone for a listing
- * to be trusted: more than a tick of the coarse clock that file systems
- * stamp changes with (10 ms at HZ=100). */
-#define LISTING_SETTLED_NS (50 * 1000 * 1000LL)
+/* Whether the file system stamps the view directory with its own clock
+ * and shows that stamp at once: not a network or FUSE one, whose
+ * attributes may come from a cache or another machine's clock. */
+static bool local_times(int fd)
+{
+	struct statfs f;
+
+	if (fstatfs(fd, &f) < 0)
+		return false;
+	switch ((unsigned long)f.f_type) {
+	case 0x6969UL:     /* NFS */
+	case 0xfe534d42UL: /* SMB2 */
+	case 0xff534d42UL: /* CIFS */
+	case 0x65735546UL: /* FUSE */
+	case 0x01021997UL: /* 9P */
+	case 0x00c36400UL: /* Ceph */
+		return false;
+	default:
+		return true;
+	}
+}
 
 static bool same_time(const struct timespec *a, const struct timespec *b)
 {
 	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
-}
-
-static long long ns_between(const struct timespec *from, const struct timespec *to)
-{
-	return (to->tv_sec - from->tv_sec) * 1000000000LL + (to->tv_nsec - from->tv_nsec);
 }
 
 /* Which shard files the view directory holds, read once a walk: a walk of
@@ -393,11 +407,15 @@ static long long ns_between(const struct timespec *from, const struct timespec *
  *
  * A listing in several getdents64 calls is not atomic against renames: on
  * tmpfs a shard renamed into place between two calls can be missed,
- * though it existed all along.  Every rename changes the directory's
- * mtime, so the listing is trusted only when the mtime is the same before
- * and after it and older than LISTING_SETTLED_NS (a change in the same
- * coarse tick could leave it equal).  Otherwise, or when the directory
- * cannot be read, every shard is listed and each is tried, as before. */
+ * though it existed all along.  A change to the directory stamps its
+ * mtime, but with a coarse clock (tmpfs: up to a few ticks behind; some
+ * file systems: whole seconds), so a change soon after the last one can
+ * leave the mtime as it was.  The listing is trusted only when the mtime
+ * and ctime are the same before and after it and the mtime is more than
+ * two whole seconds older than the clock: a change during the listing
+ * then cannot stamp the old value.  Otherwise (a write in the last two
+ * seconds, a remote file system, any error) every shard is listed and
+ * each is tried, as before. */
 static void cursor_list(struct cursor *c)
 {
 	char buf[4096] __attribute__((aligned(8)));
@@ -409,18 +427,21 @@ static void cursor_list(struct cursor *c)
 
 	memset(c->files, 0, sizeof(c->files));
 	if (fd >= 0 && fstat(fd, &before) == 0 && clock_gettime(CLOCK_REALTIME, &now) == 0 &&
-	    ns_between(&before.st_mtim, &now) > LISTING_SETTLED_NS) {
-		while ((n = getdents64(fd, buf, sizeof(buf))) > 0)
-			for (ssize_t off = 0; off < n;) {
+	    before.st_mtim.tv_sec < now.tv_sec - 2 && local_times(fd)) {
+		while ((n = getdents64(fd, buf, sizeof(buf))) > 0) {
+			for (ssize_t off = 0; n > 0 && off < n;) {
 				const struct dirent64 *d = (const struct dirent64 *)(buf + off);
 				unsigned no = shard_of_name(d->d_name);
 
 				if (d->d_reclen == 0)
-					break;
-				if (no < VIEW_SHARDS)
+					n = -1; /* never from Linux; not a listing to trust */
+				else if (no < VIEW_SHARDS)
 					c->files[no / 64] |= 1ULL << (no % 64);
 				off += d->d_reclen;
 			}
+			if (n < 0)
+				break;
+		}
 		trusted = n == 0 && fstat(fd, &after) == 0 && same_time(&before.st_mtim, &after.st_mtim) &&
 			  same_time(&before.st_ctim, &after.st_ctim);
 	}
