@@ -149,7 +149,6 @@ void login_txn_cancel(struct roster_db *db)
 {
 	if (db->in_txn)
 		tdb_transaction_cancel(db->tdb);
-	db->in_txn = false;
 	db_txn_ended(db);
 }
 

@@ -109,10 +109,11 @@ int history_flush(struct roster_db *db)
 	return r;
 }
 
-/* The last sequence number, this transaction's appends included. */
+/* The last sequence number, this transaction's appends included (the
+ * head is loaded only inside a transaction). */
 static int ev_last(struct roster_db *db, uint64_t *last)
 {
-	if (db->in_txn && db->ev.loaded) {
+	if (db->ev.loaded) {
 		*last = db->ev.seq;
 		return db->ev.seq ? 0 : -ENOENT;
 	}
@@ -241,7 +242,8 @@ int history_verify(struct roster_db *db, roster_problem_fn fn, void *priv, unsig
 	TDB_DATA d;
 	int r;
 
-	/* Outside a transaction: inside one, db->ev may be ahead (ev_last). */
+	/* What is stored, checked outside a transaction (inside one db->ev
+	 * may be ahead of it, and meta/ev_hash with it). */
 	r = db_get_u64(db, "meta/ev_seq", &last);
 	if (r < 0 && r != -ENOENT)
 		return r;

@@ -112,7 +112,7 @@ struct roster_db {
 	 * at a transaction's first event and stored once, by its commit
 	 * (store_commit_tdb): an import appends a million events, and each
 	 * read and rewrite is a walk of a hash chain.  Forgotten when a
-	 * transaction starts (db_txn_started). */
+	 * transaction starts or ends (db_txn_started, db_txn_ended). */
 	struct {
 		bool loaded, dirty;
 		uint64_t seq;
@@ -128,8 +128,8 @@ int db_store(struct roster_db *db, const char *key, const void *p, size_t n) MUS
 /* db_store of a key that must be new: -EEXIST (with no message set) if it
  * is there.  One walk of the hash chain where db_store takes two. */
 int db_insert(struct roster_db *db, const char *key, const void *p, size_t n) MUST_CHECK;
-/* Every tdb transaction start calls the first (in_txn, and no history
- * head), every end, commit or cancel, the second (no history head). */
+/* Every tdb transaction start calls the first, every end (commit or
+ * cancel) the second: in_txn, and no history head left from before. */
 void db_txn_started(struct roster_db *db);
 void db_txn_ended(struct roster_db *db);
 int db_delete(struct roster_db *db, const char *key) MUST_CHECK;

@@ -155,12 +155,13 @@ int db_insert(struct roster_db *db, const char *key, const void *p, size_t n)
 
 void db_txn_started(struct roster_db *db)
 {
+	db_txn_ended(db); /* nothing left from before */
 	db->in_txn = true;
-	db_txn_ended(db);
 }
 
 void db_txn_ended(struct roster_db *db)
 {
+	db->in_txn = false;
 	db->ev.loaded = db->ev.dirty = false;
 }
 
@@ -670,7 +671,6 @@ void roster_txn_abort(struct roster_db *db)
 {
 	if (db->in_txn)
 		tdb_transaction_cancel(db->tdb);
-	db->in_txn = false;
 	db_txn_ended(db);
 	touched_clear(db);
 	store_unlock(db);
@@ -735,7 +735,6 @@ int store_commit_tdb(struct roster_db *db)
 
 	if (r < 0) { /* as a failed commit: the transaction is over */
 		tdb_transaction_cancel(db->tdb);
-		db->in_txn = false;
 		db_txn_ended(db);
 		return r;
 	}
@@ -744,7 +743,6 @@ int store_commit_tdb(struct roster_db *db)
 	r = tdb_transaction_commit(db->tdb);
 	db->committing = false;
 	/* tdb cancels the transaction itself when commit fails. */
-	db->in_txn = false;
 	db_txn_ended(db);
 	return r != 0 ? commit_error(db) : 0;
 }

@@ -48,8 +48,9 @@
  *     The label in front of the password names the one hash verified (a
  *     dummy when there is none); a hash below the configured cost is
  *     padded like a login's and rehashed after a use that stands, and a
- *     use that finds it rehashed by another use meanwhile verifies the
- *     new hash before it stands (touch_rehashed).
+ *     use that finds it changed meanwhile (another use's rehash) stands
+ *     only if its password checks again against the new record
+ *     (touch_again).
  * 10. An invited account's one-time code stands where its password would:
  *     verified like one (argon2id, counted failures, the lockout), accepted
  *     by auth only for an invited account, and marked on the PAM handle so
@@ -531,12 +532,38 @@ static int refused(struct ctx *c, int r, const char *what)
 	}
 }
 
-/* Rule 14, then the rehash: the new hash is computed with the database
- * closed, and only for a login that stands (a refused one hashes no more
- * than a wrong password does: rule 12). */
+/* After a login that stands, a hash below the configured cost is replaced
+ * by a new hash of pw, computed with the database closed (rule 7): the
+ * login password's (label NULL) or API password label's, old being the
+ * hash the login verified.  -ESTALE: it changed since (a new password, a
+ * reset, another use's rehash), and it is left alone.  Whatever happens
+ * here, the login stands. */
+static void rehash(struct ctx *c, const char *pw, const char *label, const char *old)
+{
+	char hash[ROSTER_HASH_MAX], what[ROSTER_NAME_MAX + 16] = "password";
+	int r;
+
+	if (label)
+		snprintf(what, sizeof(what), "API password %s", label);
+	if ((r = roster_password_hash(c->cfg, pw, hash)) < 0) {
+		note(c, LOG_WARNING, "%s could not be rehashed: %s", what, roster_password_strerror(r));
+	} else if (db_enter(c) == PAM_SUCCESS) {
+		r = label ? roster_api_rehash(c->db, c->user, label, old, hash)
+			  : roster_auth_rehash(c->db, c->user, old, hash);
+		if (r == 0)
+			note(c, LOG_NOTICE, "%s rehashed at the configured cost", what);
+		else
+			note(c, r == -ESTALE ? LOG_NOTICE : LOG_WARNING, "%s could not be rehashed: %s", what,
+			     db_why(c, r));
+		db_leave(c);
+	}
+	roster_wipe(hash, sizeof(hash)); /* rule 4 */
+}
+
+/* Rule 14, then the rehash: only for a login that stands (a refused one
+ * hashes no more than a wrong password does: rule 12). */
 static int after_success(struct ctx *c, const char *pw)
 {
-	char hash[ROSTER_HASH_MAX];
 	int rv = db_enter(c), r;
 
 	if (rv != PAM_SUCCESS)
@@ -545,84 +572,40 @@ static int after_success(struct ctx *c, const char *pw)
 	db_leave(c);
 	if (r != 0)
 		return refused(c, r, "password");
-	if (!roster_auth_needs_rehash(c->cfg, c->u->pwhash))
-		return PAM_SUCCESS;
-	/* Confirmed: whatever happens to the upgrade, the login stands. */
-	if ((r = roster_password_hash(c->cfg, pw, hash)) < 0) {
-		note(c, LOG_WARNING, "the password hash could not be upgraded: %s", roster_password_strerror(r));
-	} else if (db_enter(c) == PAM_SUCCESS) {
-		/* -ESTALE if the password was changed since the confirmation. */
-		if ((r = roster_auth_rehash(c->db, c->user, c->u->pwhash, hash)) == 0)
-			note(c, LOG_NOTICE, "password rehashed at the configured cost");
-		else
-			note(c, LOG_WARNING, "the password hash could not be upgraded: %s", db_why(c, r));
-		db_leave(c);
-	}
-	roster_wipe(hash, sizeof(hash)); /* rule 4 */
+	if (roster_auth_needs_rehash(c->cfg, c->u->pwhash) == 1)
+		rehash(c, pw, NULL, c->u->pwhash);
 	return PAM_SUCCESS;
 }
 
-/* An API password's hash below the configured cost, after a use that
- * stands: upgraded as a login password is (after_success), the database
- * closed while it hashes. */
-static void rehash_api(struct ctx *c, const struct roster_api *a, const char *pw)
-{
-	char hash[ROSTER_HASH_MAX];
-	int r;
-
-	if ((r = roster_password_hash(c->cfg, pw, hash)) < 0) {
-		note(c, LOG_WARNING, "API password %s could not be rehashed: %s", a->label,
-		     roster_password_strerror(r));
-	} else if (db_enter(c) == PAM_SUCCESS) {
-		/* -ESTALE if it was replaced or removed since the use. */
-		if ((r = roster_api_rehash(c->db, c->user, a->label, a->hash, hash)) == 0)
-			note(c, LOG_NOTICE, "API password %s rehashed at the configured cost", a->label);
-		else /* -ESTALE: another use rehashed it first, or a reset */
-			note(c, r == -ESTALE ? LOG_NOTICE : LOG_WARNING, "API password %s could not be rehashed: %s",
-			     a->label, db_why(c, r));
-		db_leave(c);
-	}
-	roster_wipe(hash, sizeof(hash)); /* rule 4 */
-}
-
 /* roster_api_touch found the label's hash changed since the login read
- * it.  A concurrent use of the same secret that rehashed it (rehash_api)
- * changed the hash, not the API password: the label is read again and,
- * when it is the same one (created at the same time by the same actor)
- * and pw verifies against its new hash (the database closed, rule 7),
- * the use is recorded with that hash.  Replaced or removed: refused, as
- * before.  0, and *a moves into c->apis read anew; or -ESTALE, or what
- * the second roster_api_touch said. */
-static bool same_text(const char *x, const char *y)
-{
-	return x && y ? strcmp(x, y) == 0 : x == y;
-}
-
-static int touch_rehashed(struct ctx *c, const struct roster_api **a, const char *pw)
+ * it: another use rehashed it (rehash), or it was reset or removed.  The
+ * records are read again and pw checked again against them
+ * (roster_api_check, the database closed: rule 7); when pw is still that
+ * label's API password, allowed here and not expired, the use is recorded
+ * with the new hash.  0, and *a moves into c->apis read anew; else
+ * -ESTALE, or what the second roster_api_touch said. */
+static int touch_again(struct ctx *c, const struct roster_api **a, const char *pw)
 {
 	struct roster_api **v = NULL;
 	const struct roster_api *n = NULL;
-	int r = -ESTALE;
+	int r;
 
 	if (db_enter(c) != PAM_SUCCESS)
 		return -ESTALE;
-	if (roster_api_records(c->db, c->u, &v) == 0)
-		for (size_t i = 0; v[i]; i++)
-			if (strcmp(v[i]->label, (*a)->label) == 0)
-				n = v[i];
+	r = roster_api_records(c->db, c->u, &v);
 	db_leave(c);
-	if (n && (same_text(n->hash, (*a)->hash) || n->created != (*a)->created ||
-		  !same_text(n->created_by, (*a)->created_by)))
-		n = NULL; /* not a rehash: removed, replaced, or not the hash */
-	if (n && roster_password_verify(c->cfg, n->hash, pw) == 0 && db_enter(c) == PAM_SUCCESS) {
+	/* pw names its label: n is *a's label, as it is now */
+	if (r == 0 && roster_api_check(c->cfg, v, c->service, pw, c->now, &n) == 0 &&
+	    db_enter(c) == PAM_SUCCESS) {
 		r = roster_api_touch(c->db, c->user, n->label, n->hash, c->service, c->now);
 		db_leave(c);
-	}
+	} else
+		r = -ESTALE;
 	if (r < 0) {
 		roster_api_records_free(v);
 		return r;
 	}
-	note(c, LOG_INFO, "API password %s was rehashed by another use during the login", n->label);
+	note(c, LOG_INFO, "API password %s changed during the login, and the password given is still it", n->label);
 	roster_api_records_free(c->apis);
 	c->apis = v;
 	*a = n;
@@ -684,13 +667,13 @@ static int authenticate_api(struct ctx *c, const char *pw)
 	}
 	db_leave(c);
 	if (stale)
-		r = touch_rehashed(c, &a, pw);
+		r = touch_again(c, &a, pw);
 	rv = r == 0 ? PAM_SUCCESS : refused(c, r, "API password");
 	if (rv != PAM_SUCCESS)
 		return rv;
 	note(c, LOG_INFO, "authentication success with API password %s", a->label);
 	if (roster_auth_needs_rehash(c->cfg, a->hash) == 1)
-		rehash_api(c, a, pw);
+		rehash(c, pw, a->label, a->hash);
 	return PAM_SUCCESS;
 }
 
