@@ -14,15 +14,24 @@ bench_saved_goal := $(.DEFAULT_GOAL)
 # mkdb writes the accounts database through libroster; nssbench and
 # firstlookup use glibc only, as any program on the machine would;
 # libnss_benchnull.so.2 is an empty NSS module, to show glibc's own share
-# of a first lookup.
-BENCH_BINS := bench/mkdb bench/nssbench bench/firstlookup bench/libnss_benchnull.so.2
-BENCH_DEPS := bench/mkdb.d bench/nssbench.d bench/firstlookup.d bench/libnss_benchnull.so.d
+# of a first lookup; tdbfloor and jsonfloor time libtdb and jansson alone
+# on what an import writes and reads, the floor under `roster db import`.
+BENCH_BINS := bench/mkdb bench/nssbench bench/firstlookup bench/libnss_benchnull.so.2 \
+	bench/tdbfloor bench/jsonfloor
+BENCH_DEPS := bench/mkdb.d bench/nssbench.d bench/firstlookup.d bench/libnss_benchnull.so.d \
+	bench/tdbfloor.d bench/jsonfloor.d
 
 bench/mkdb: bench/mkdb.c lib/libroster.a
 	$(CC) $(CFLAGS) -Ilib $(LDFLAGS) -o $@ $< lib/libroster.a $(PKG_LIBS)
 
 bench/nssbench bench/firstlookup: bench/%: bench/%.c
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+bench/tdbfloor: bench/tdbfloor.c
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -ltdb
+
+bench/jsonfloor: bench/jsonfloor.c
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -ljansson
 
 bench/libnss_benchnull.so.2: bench/nss_null.c
 	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,libnss_benchnull.so.2 -o $@ $<
@@ -36,7 +45,7 @@ bench: $(BENCH_BINS) nss_module/libnss_roster.so.2 cli/roster
 	@bash bench/scale.sh
 
 # The write side alone (it uses bench/data/1000000 when bench/run.sh made it).
-bench-scale: cli/roster
+bench-scale: cli/roster bench/tdbfloor bench/jsonfloor
 	@bash scripts/deps.sh bench
 	@bash bench/scale.sh
 

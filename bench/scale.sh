@@ -114,6 +114,16 @@ row "import $N users, pre-hashed (s)" "$imp" "newusers, $NU users (s)" "$nu_s" \
 	"$(echo "scale=0; $per_nu / $per_imp" | bc)x" "<= 15"
 row "... per user (ms)" "$per_imp" "newusers per user (ms)" "$per_nu" "" ""
 row "... peak RSS (MiB), users written, batches" "$(($(cat "$S/import.rss") / 1024))" "" "" "" "$imported / $batches"
+# The floor under the import: jansson parsing the same file and doing
+# nothing else, and libtdb storing the records the import wrote (read back
+# from accounts.tdb), shuffled as an import's keys fall, in as many
+# transactions, with nothing else: no checks, no encoding, no view.
+read -r floor_lines json_s < <(bench/jsonfloor "$S/users.json") || exit 1
+read -r floor_recs floor_bytes tdb_s < <(bench/tdbfloor "$S/db/accounts.tdb" "$S/floor.tdb" 1000003 "$batches") || exit 1
+row "... floor: jansson alone, parsing (s)" "$json_s" "" "" "" "$floor_lines lines"
+row "... floor: libtdb alone, storing (s)" "$tdb_s" "" "" "" "$floor_recs records, $((floor_bytes / 1048576)) MiB, $batches txns"
+row "... floor: the two, against the import (s)" "$(echo "$json_s + $tdb_s" | bc)" "" "" \
+	"$(echo "scale=2; $imp / ($json_s + $tdb_s)" | bc)x" "<= 15"
 
 # --- export (it holds hashes: a file only root reads)
 t0=$EPOCHREALTIME

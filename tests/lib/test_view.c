@@ -221,6 +221,30 @@ static void test_role_group_lists_members(void **state)
 	assert_memory_equal(gr.members, "bob\0carol", sizeof("bob\0carol"));
 	entry_close(&e);
 
+	/* two roles changed by one commit: each role's entry, made once for
+	 * its name and its gid, is its own */
+	{
+		uint32_t ops = add_role(fx, "ops", NULL);
+		struct roster_user *u = user_new("dave", "dave@example.org", NULL, NULL);
+
+		assert_int_equal(strv_add(&u->roles, "devs"), 0);
+		assert_int_equal(strv_add(&u->roles, "ops"), 0);
+		txn_begin(fx);
+		assert_int_equal(roster_user_add(fx->db, u), 0);
+		txn_commit(fx);
+		roster_user_free(u);
+		get_gr(fx, "devs", &e, &gr);
+		assert_int_equal(gr.gid, devs);
+		assert_int_equal(gr.nmem, 3);
+		assert_memory_equal(gr.members, "bob\0carol\0dave", sizeof("bob\0carol\0dave"));
+		entry_close(&e);
+		get_gr(fx, "ops", &e, &gr);
+		assert_int_equal(gr.gid, ops);
+		assert_int_equal(gr.nmem, 1);
+		assert_string_equal(gr.members, "dave");
+		entry_close(&e);
+	}
+
 	/* the admin role is a group like any other */
 	get_gr(fx, "roster-admin", &e, &gr);
 	assert_int_equal(gr.gid, 70000);
