@@ -28,10 +28,10 @@ bench/nssbench bench/firstlookup: bench/%: bench/%.c
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
 bench/tdbfloor: bench/tdbfloor.c
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -ltdb
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(PKG_LIBS)
 
 bench/jsonfloor: bench/jsonfloor.c
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -ljansson
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(PKG_LIBS)
 
 bench/libnss_benchnull.so.2: bench/nss_null.c
 	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,libnss_benchnull.so.2 -o $@ $<

@@ -2,8 +2,9 @@
  *
  *   jsonfloor FILE
  *
- * Parses each line of FILE (JSON lines, as `roster db import` reads them)
- * with json_loadb and frees it: no field is looked at, nothing is checked
+ * Parses each line of FILE (JSON lines, as `roster db import` reads them:
+ * blank lines skipped, duplicate keys refused) with json_loadb and frees
+ * it: no field is looked at, nothing is checked
  * or kept.  The floor under an import that parses with jansson, one thread.
  * It prints one line: lines, seconds.
  */
@@ -34,7 +35,13 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while ((n = getline(&line, &cap, f)) > 0) {
 		json_error_t e;
-		json_t *j = json_loadb(line, (size_t)n, 0, &e);
+		json_t *j;
+
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t'))
+			n--;
+		if (n == 0)
+			continue;
+		j = json_loadb(line, (size_t)n, JSON_REJECT_DUPLICATES, &e);
 
 		if (!j) {
 			fprintf(stderr, "jsonfloor: line %lu: %s\n", lines + 1, e.text);
@@ -44,6 +51,10 @@ int main(int argc, char **argv)
 		lines++;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (ferror(f)) {
+		perror(argv[1]);
+		return 1;
+	}
 	printf("%lu %.2f\n", lines, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	free(line);
 	fclose(f);

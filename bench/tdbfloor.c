@@ -1,10 +1,11 @@
 /* tdbfloor - what libtdb alone takes to write the records of an import.
  *
- *   tdbfloor SOURCE.tdb DEST.tdb HASH_SIZE TRANSACTIONS
+ *   tdbfloor SOURCE.tdb DEST.tdb TRANSACTIONS
  *
  * Reads every record of SOURCE (an accounts.tdb that `roster db import`
  * just wrote) into memory, then times storing them all into a new DEST
- * with the flags and hash size roster opens accounts.tdb with, TDB_INSERT,
+ * with the flags and hash size roster opens accounts.tdb with (SOURCE's),
+ * fsync on whatever TDB_NO_FSYNC says, TDB_INSERT,
  * in a fixed shuffled order, in TRANSACTIONS transactions of equal size, each committed (and so
  * fsynced) by tdb.  No parsing, no checks, no encoding, no history hashing,
  * no view: the floor under an import that keeps its records in tdb.  It
@@ -32,6 +33,7 @@ struct rec {
 struct recs {
 	struct rec *v;
 	size_t n, cap, bytes;
+	bool failed; /* out of memory: a traversal stopped early counts what it saw */
 };
 
 static int collect(struct tdb_context *tdb, TDB_DATA k, TDB_DATA d, void *priv)
@@ -44,15 +46,19 @@ static int collect(struct tdb_context *tdb, TDB_DATA k, TDB_DATA d, void *priv)
 		size_t cap = rs->cap ? rs->cap * 2 : 1 << 16;
 		struct rec *v = realloc(rs->v, cap * sizeof(*v));
 
-		if (!v)
+		if (!v) {
+			rs->failed = true;
 			return -1;
+		}
 		rs->v = v;
 		rs->cap = cap;
 	}
 	r = &rs->v[rs->n];
 	r->p = malloc(k.dsize + d.dsize + 1);
-	if (!r->p)
+	if (!r->p) {
+		rs->failed = true;
 		return -1;
+	}
 	memcpy(r->p, k.dptr, k.dsize);
 	if (d.dsize)
 		memcpy(r->p + k.dsize, d.dptr, d.dsize);
@@ -91,9 +97,8 @@ int main(int argc, char **argv)
 	bool ok = true;
 	double t0, t1;
 
-	if (argc != 5 || (hash_size = strtoul(argv[3], NULL, 10)) == 0 ||
-	    (txns = strtoul(argv[4], NULL, 10)) == 0) {
-		fprintf(stderr, "usage: tdbfloor SOURCE.tdb DEST.tdb HASH_SIZE TRANSACTIONS\n");
+	if (argc != 4 || (txns = strtoul(argv[3], NULL, 10)) == 0) {
+		fprintf(stderr, "usage: tdbfloor SOURCE.tdb DEST.tdb TRANSACTIONS\n");
 		return 2;
 	}
 	src = tdb_open(argv[1], 0, TDB_DEFAULT, O_RDONLY | O_CLOEXEC, 0);
@@ -101,7 +106,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tdbfloor: cannot open %s: %s\n", argv[1], strerror(errno));
 		return 1;
 	}
-	if (tdb_traverse_read(src, collect, &rs) < 0 || rs.n == 0) {
+	hash_size = (unsigned long)tdb_hash_size(src);
+	if (tdb_traverse_read(src, collect, &rs) < 0 || rs.failed || rs.n == 0) {
 		fprintf(stderr, "tdbfloor: cannot read %s\n", argv[1]);
 		return 1;
 	}
@@ -129,6 +135,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tdbfloor: cannot create %s: %s\n", argv[2], strerror(errno));
 		return 1;
 	}
+	tdb_remove_flags(dst, TDB_NOSYNC); /* as roster does: its commits always fsync */
 	while (ok && i < rs.n) {
 		ok = tdb_transaction_start(dst) == 0;
 		for (size_t end = i + per; ok && i < rs.n && i < end; i++) {

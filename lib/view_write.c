@@ -33,7 +33,8 @@ struct role_gids {
 	 * shards, and a role of a million members takes some 35 ms to make. */
 	struct made_entry {
 		char *role;
-		struct buf v;
+		unsigned char *v;
+		size_t len;
 	} *made;
 	size_t nmade, made_bytes;
 };
@@ -45,7 +46,7 @@ static void role_gids_free(struct role_gids *rg)
 {
 	for (size_t i = 0; i < rg->nmade; i++) {
 		free(rg->made[i].role);
-		buf_free(&rg->made[i].v);
+		free(rg->made[i].v);
 	}
 	free(rg->made);
 	roster_strv_free(rg->names);
@@ -213,12 +214,14 @@ static void made_keep(struct role_gids *rg, const char *role, const void *p, siz
 		return;
 	rg->made = m;
 	m = &rg->made[rg->nmade];
-	memset(m, 0, sizeof(*m));
-	buf_put(&m->v, p, len);
-	if (m->v.err || !(m->role = strdup(role))) {
-		buf_free(&m->v);
+	m->len = len;
+	m->v = malloc(len ? len : 1); /* its size exactly: the cap counts what is held */
+	m->role = m->v ? strdup(role) : NULL;
+	if (!m->role) {
+		free(m->v);
 		return;
 	}
+	memcpy(m->v, p, len);
 	rg->nmade++;
 	rg->made_bytes += len;
 }
@@ -234,7 +237,7 @@ static int role_entry(struct roster_db *db, struct role_gids *rg, const char *na
 
 	for (size_t i = 0; rg && i < rg->nmade; i++)
 		if (strcmp(rg->made[i].role, name) == 0) {
-			buf_put(v, rg->made[i].v.p, rg->made[i].v.len);
+			buf_put(v, rg->made[i].v, rg->made[i].len);
 			return v->err;
 		}
 	if ((r = role_load(db, name, &ro)) < 0)
