@@ -147,6 +147,9 @@ int view_decode_gr(const unsigned char *v, uint32_t n, struct view_gr *gr);
 
 /* "<dir>/view/shard.NNNN" */
 int view_shard_path(char *out, size_t outlen, const char *dbdir, unsigned shard);
+/* The shard whose file a directory entry is ("shard.NNNN"), else
+ * VIEW_SHARDS (a temporary file, an older version's, anything else). */
+unsigned view_shard_of_name(const char *name);
 /* Whether a view/generation text (VIEW_STAMP_LEN bytes) is of this
  * VIEW_VERSION: then a missing shard is an empty one. */
 int view_stamp_version_ok(const unsigned char *text);

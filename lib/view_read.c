@@ -37,11 +37,31 @@ size_t view_make_idkey(char *out, enum view_kind kind, uint32_t id)
 	return (size_t)n + 1;
 }
 
+/* A shard's file name: written by view_shard_path, read back by
+ * view_shard_of_name, which must agree on it. */
+#define SHARD_PREFIX "shard."
+#define SHARD_DIGITS 4
+
 int view_shard_path(char *out, size_t outlen, const char *dbdir, unsigned shard)
 {
-	int n = snprintf(out, outlen, "%s/" VIEW_DIR "/shard.%04u", dbdir, shard);
+	int n = snprintf(out, outlen, "%s/" VIEW_DIR "/" SHARD_PREFIX "%0*u", dbdir, SHARD_DIGITS, shard);
 
 	return n < 0 || (size_t)n >= outlen ? -ENAMETOOLONG : 0;
+}
+
+unsigned view_shard_of_name(const char *name)
+{
+	const size_t plen = sizeof(SHARD_PREFIX) - 1;
+	unsigned no = 0;
+
+	if (strncmp(name, SHARD_PREFIX, plen) != 0)
+		return VIEW_SHARDS;
+	for (size_t i = plen; i < plen + SHARD_DIGITS; i++) {
+		if (name[i] < '0' || name[i] > '9')
+			return VIEW_SHARDS;
+		no = no * 10 + (unsigned)(name[i] - '0');
+	}
+	return name[plen + SHARD_DIGITS] == '\0' && no < VIEW_SHARDS ? no : VIEW_SHARDS;
 }
 
 int view_stamp_version_ok(const unsigned char *text)

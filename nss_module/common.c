@@ -358,21 +358,6 @@ static void cursor_rewind(struct cursor *c)
 	c->listed = false;
 }
 
-/* The shard number of a directory entry "shard.NNNN", or VIEW_SHARDS. */
-static unsigned shard_of_name(const char *name)
-{
-	unsigned no = 0;
-
-	if (strncmp(name, "shard.", 6) != 0)
-		return VIEW_SHARDS;
-	for (int i = 6; i < 10; i++) {
-		if (name[i] < '0' || name[i] > '9')
-			return VIEW_SHARDS;
-		no = no * 10 + (unsigned)(name[i] - '0');
-	}
-	return name[10] == '\0' && no < VIEW_SHARDS ? no : VIEW_SHARDS;
-}
-
 /* Whether the file system stamps the view directory with its own clock
  * and shows that stamp at once: not a network or FUSE one, whose
  * attributes may come from a cache or another machine's clock. */
@@ -431,7 +416,7 @@ static void cursor_list(struct cursor *c)
 		while ((n = getdents64(fd, buf, sizeof(buf))) > 0) {
 			for (ssize_t off = 0; n > 0 && off < n;) {
 				const struct dirent64 *d = (const struct dirent64 *)(buf + off);
-				unsigned no = shard_of_name(d->d_name);
+				unsigned no = view_shard_of_name(d->d_name);
 
 				if (d->d_reclen == 0)
 					n = -1; /* never from Linux; not a listing to trust */

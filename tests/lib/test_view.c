@@ -871,6 +871,25 @@ static void test_damaged_record_keeps_others_in_view(void **state)
 	}
 }
 
+/* Every name view_shard_path writes reads back as its shard, and nothing
+ * else is taken for a shard: the NSS walk opens only the names it lists. */
+static void test_shard_names_read_back(void **state)
+{
+	static const char *const not_shards[] = {
+		"shard.1024", "shard.0001.tmp", "shard.001", "shard.00001", "shard.", "shard.00a1",
+		"Shard.0001", "generation", ".", "..", "shard.-001",
+	};
+	char path[PATH_MAX];
+
+	(void)state;
+	for (unsigned no = 0; no < VIEW_SHARDS; no++) {
+		assert_int_equal(view_shard_path(path, sizeof(path), "/db", no), 0);
+		assert_int_equal(view_shard_of_name(strrchr(path, '/') + 1), no);
+	}
+	for (size_t i = 0; i < sizeof(not_shards) / sizeof(*not_shards); i++)
+		assert_int_equal(view_shard_of_name(not_shards[i]), VIEW_SHARDS);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
@@ -886,6 +905,7 @@ int main(void)
 		T(test_corrupt_shard_refused),
 		T(test_find_never_reads_past_the_file),
 		cmocka_unit_test(test_decode_checks_value_bounds),
+		cmocka_unit_test(test_shard_names_read_back),
 		T(test_map_current_notices_replacement),
 		T(test_damaged_record_keeps_others_in_view),
 	};
